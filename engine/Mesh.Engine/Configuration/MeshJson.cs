@@ -1,0 +1,93 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Mesh.Configuration;
+
+/// <summary>Reads and writes the mesh documents with the contract's field names.</summary>
+public static class MeshJson
+{
+    /// <summary>Largest document accepted, in characters; larger input is rejected, not parsed.</summary>
+    public const int MaxDocumentLength = 4 * 1024 * 1024;
+
+    /// <summary>Serializer options of the contract: camelCase, unknown fields are errors, comments allowed.</summary>
+    public static JsonSerializerOptions Options => MeshJsonContext.Default.Options;
+
+    /// <summary>Parses a whole mesh document.</summary>
+    public static bool TryParseDocument(string json, [NotNullWhen(true)] out MeshDocument? document, out ValidationError? error)
+        => TryParse(json, MeshJsonContext.Default.MeshDocument, out document, out error);
+
+    /// <summary>Parses one service policy document (the etcd <c>policy</c> key).</summary>
+    public static bool TryParsePolicy(string json, [NotNullWhen(true)] out PolicyDocument? document, out ValidationError? error)
+        => TryParse(json, MeshJsonContext.Default.PolicyDocument, out document, out error);
+
+    /// <summary>Parses one endpoint document (an etcd <c>endpoints/{id}</c> key).</summary>
+    public static bool TryParseEndpoint(string json, [NotNullWhen(true)] out EndpointDocument? document, out ValidationError? error)
+        => TryParse(json, MeshJsonContext.Default.EndpointDocument, out document, out error);
+
+    /// <summary>Parses the mesh-wide settings (the etcd <c>config</c> key).</summary>
+    public static bool TryParseSettings(string json, [NotNullWhen(true)] out MeshSettings? document, out ValidationError? error)
+        => TryParse(json, MeshJsonContext.Default.MeshSettings, out document, out error);
+
+    /// <summary>Writes a document in the contract's shape.</summary>
+    public static string Serialize<T>(T document) where T : class
+        => JsonSerializer.Serialize(document, typeof(T), MeshJsonContext.Default);
+
+    private static bool TryParse<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, [NotNullWhen(true)] out T? document, out ValidationError? error)
+        where T : class
+    {
+        document = null;
+        if (json.Length > MaxDocumentLength)
+        {
+            error = new ValidationError("$", $"document is {json.Length} characters, over the limit of {MaxDocumentLength}");
+            return false;
+        }
+
+        try
+        {
+            document = JsonSerializer.Deserialize(json, typeInfo);
+        }
+        catch (JsonException ex)
+        {
+            error = new ValidationError(ex.Path ?? "$", Describe(ex));
+            return false;
+        }
+
+        if (document is null)
+        {
+            error = new ValidationError("$", "document is null");
+            return false;
+        }
+
+        error = null;
+        return true;
+    }
+
+    private static string Describe(JsonException ex)
+    {
+        // The serializer's message repeats the path and adds type names meant for developers; keep its
+        // first sentence and the line position, which is what an operator fixing a file needs.
+        var message = ex.Message;
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        if (cut > 0)
+        {
+            message = message[..cut];
+        }
+
+        return ex.LineNumber is { } line ? $"{message} (line {line + 1}, position {ex.BytePositionInLine + 1})" : message;
+    }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    WriteIndented = true,
+    MaxDepth = 32)]
+[JsonSerializable(typeof(MeshDocument))]
+[JsonSerializable(typeof(PolicyDocument))]
+[JsonSerializable(typeof(EndpointDocument))]
+[JsonSerializable(typeof(MeshSettings))]
+internal sealed partial class MeshJsonContext : JsonSerializerContext;

@@ -1,0 +1,416 @@
+using System.Text.Json;
+using Mesh.LoadBalancing;
+using Mesh.Model;
+using Mesh.Routing;
+
+namespace Mesh.Configuration;
+
+/// <summary>
+/// Checks mesh documents before they are applied. The runtime, the providers and <c>meshctl validate</c>
+/// share this one validator, so a document that passes here is one the runtime accepts.
+/// </summary>
+public sealed class MeshValidator
+{
+    /// <summary>Retry conditions understood by the resilience extension.</summary>
+    public static readonly IReadOnlySet<string> RetryConditions =
+        new HashSet<string>(StringComparer.Ordinal) { "connectFailure", "5xx", "gatewayError", "timeout", "grpcUnavailable", "429" };
+
+    private const int MaxWeight = 1_000_000;
+    private const int MaxAttemptsLimit = 10;
+
+    private readonly LoadBalancerRegistry _balancers;
+    private readonly IReadOnlyDictionary<string, Func<JsonElement, IEnumerable<string>>>? _extensionValidators;
+
+    /// <summary>Creates a validator for the given balancers and extension settings validators.</summary>
+    /// <param name="balancers">Known load balancers; <see cref="LoadBalancerRegistry.Default"/> when null.</param>
+    /// <param name="extensionValidators">
+    /// Validators of extension settings by extension name. When given, a setting for an extension that is not
+    /// listed is an error (a rule that would silently do nothing); when null, extension settings are not checked.
+    /// </param>
+    public MeshValidator(LoadBalancerRegistry? balancers = null, IReadOnlyDictionary<string, Func<JsonElement, IEnumerable<string>>>? extensionValidators = null)
+    {
+        _balancers = balancers ?? LoadBalancerRegistry.Default;
+        _extensionValidators = extensionValidators;
+    }
+
+    /// <summary>Validates a whole document.</summary>
+    public IReadOnlyList<ValidationError> Validate(MeshDocument document)
+    {
+        var errors = new List<ValidationError>();
+        if (document.Mesh is { } settings)
+        {
+            ValidateSettings(settings, "$.mesh", errors);
+        }
+
+        if (document.Services is { } services)
+        {
+            foreach (var (name, service) in services)
+            {
+                ValidateService(name, service, $"$.services.{name}", errors);
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>Validates mesh-wide settings.</summary>
+    public void ValidateSettings(MeshSettings settings, string path, List<ValidationError> errors)
+    {
+        ValidateHeaderName(settings.LaneHeader, $"{path}.laneHeader", errors);
+        ValidateHeaderName(settings.CallerHeader, $"{path}.callerHeader", errors);
+        ValidateExtensions(settings.Extensions, $"{path}.extensions", errors);
+    }
+
+    /// <summary>Validates one service: its name, endpoints and policy.</summary>
+    public void ValidateService(string name, ServiceDocument? service, string path, List<ValidationError> errors)
+    {
+        if (!IsValidServiceName(name))
+        {
+            errors.Add(new(path, $"service name '{name}' is not a valid host name (letters, digits, '-', '.')"));
+        }
+
+        if (service is null)
+        {
+            errors.Add(new(path, "service is null"));
+            return;
+        }
+
+        if (service.Endpoints is { } endpoints)
+        {
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            long totalWeight = 0;
+            for (var i = 0; i < endpoints.Count; i++)
+            {
+                var endpointPath = $"{path}.endpoints[{i}]";
+                var endpoint = endpoints[i];
+                if (endpoint is null)
+                {
+                    errors.Add(new(endpointPath, "endpoint is null"));
+                    continue;
+                }
+
+                ValidateEndpoint(endpoint, endpointPath, errors);
+                if (endpoint.Id is { Length: > 0 } id && !ids.Add(id))
+                {
+                    errors.Add(new($"{endpointPath}.id", $"duplicate endpoint id '{id}' in service '{name}'"));
+                }
+
+                totalWeight += Math.Max(0, endpoint.Weight ?? EndpointWeights.Default);
+            }
+
+            if (endpoints.Count > 0 && totalWeight == 0)
+            {
+                errors.Add(new($"{path}.endpoints", $"total weight of the endpoints of service '{name}' is 0: no endpoint could ever be picked"));
+            }
+        }
+
+        if (service.Policy is { } policy)
+        {
+            ValidatePolicy(policy, $"{path}.policy", errors);
+        }
+    }
+
+    /// <summary>Validates one endpoint document.</summary>
+    public void ValidateEndpoint(EndpointDocument endpoint, string path, List<ValidationError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(endpoint.Id))
+        {
+            errors.Add(new($"{path}.id", "endpoint id is required"));
+        }
+
+        if (string.IsNullOrWhiteSpace(endpoint.Address))
+        {
+            errors.Add(new($"{path}.address", "endpoint address is required"));
+        }
+        else if (!Uri.TryCreate(endpoint.Address, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            errors.Add(new($"{path}.address", $"'{endpoint.Address}' is not an absolute http or https address"));
+        }
+        else if (uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+        {
+            errors.Add(new($"{path}.address", $"'{endpoint.Address}' must be scheme, host and port only (no path, query, fragment or user info)"));
+        }
+
+        if (endpoint.Weight is { } weight && (weight < 0 || weight > MaxWeight))
+        {
+            errors.Add(new($"{path}.weight", $"weight {weight} is out of range: 0 to {MaxWeight}"));
+        }
+    }
+
+    /// <summary>Validates one policy document.</summary>
+    public void ValidatePolicy(PolicyDocument policy, string path, List<ValidationError> errors)
+    {
+        if (policy.LoadBalancer is { } balancer)
+        {
+            var kind = balancer.Kind ?? RoundRobinLoadBalancer.KindName;
+            if (!_balancers.TryGet(kind, out _))
+            {
+                errors.Add(new($"{path}.loadBalancer.kind", $"unknown load balancer '{kind}'; known: {string.Join(", ", _balancers.Names)}"));
+            }
+
+            if (kind == ConsistentHashLoadBalancer.KindName)
+            {
+                var on = balancer.HashOn;
+                var count = on is null ? 0 : (on.Header is null ? 0 : 1) + (on.Cookie is null ? 0 : 1) + (on.Query is null ? 0 : 1);
+                if (count != 1)
+                {
+                    errors.Add(new($"{path}.loadBalancer.hashOn", "consistentHash needs exactly one of hashOn.header, hashOn.cookie, hashOn.query"));
+                }
+            }
+        }
+
+        if (policy.Routes is { } routes)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < routes.Count; i++)
+            {
+                var routePath = $"{path}.routes[{i}]";
+                if (routes[i] is not { } route)
+                {
+                    errors.Add(new(routePath, "route is null"));
+                    continue;
+                }
+
+                if (route.Name is { } routeName && !names.Add(routeName))
+                {
+                    errors.Add(new($"{routePath}.name", $"duplicate route name '{routeName}'"));
+                }
+
+                ValidateRoute(route, routePath, errors);
+            }
+        }
+
+        if (policy.Lane?.Fallback is { } fallback && fallback is not ("base" or "reject"))
+        {
+            errors.Add(new($"{path}.lane.fallback", $"unknown lane fallback '{fallback}'; use 'base' or 'reject'"));
+        }
+
+        if (policy.Retry is { } retry)
+        {
+            ValidateRetry(retry, $"{path}.retry", errors);
+        }
+
+        Positive(policy.Timeout, $"{path}.timeout", errors);
+
+        if (policy.CircuitBreaker is { } breaker)
+        {
+            var breakerPath = $"{path}.circuitBreaker";
+            if (breaker.FailureRatio is { } ratio && (ratio <= 0 || ratio > 1))
+            {
+                errors.Add(new($"{breakerPath}.failureRatio", $"failureRatio {ratio} must be in (0, 1]"));
+            }
+
+            if (breaker.MinimumThroughput is < 2)
+            {
+                errors.Add(new($"{breakerPath}.minimumThroughput", "minimumThroughput must be 2 or more"));
+            }
+
+            AtLeast(breaker.SamplingDuration, TimeSpan.FromMilliseconds(500), $"{breakerPath}.samplingDuration", errors);
+            AtLeast(breaker.BreakDuration, TimeSpan.FromMilliseconds(500), $"{breakerPath}.breakDuration", errors);
+            if (breaker.Scope is { } scope && scope is not ("service" or "endpoint"))
+            {
+                errors.Add(new($"{breakerPath}.scope", $"unknown scope '{scope}'; use 'service' or 'endpoint'"));
+            }
+        }
+
+        if (policy.OutlierDetection is { } outlier)
+        {
+            var outlierPath = $"{path}.outlierDetection";
+            if (outlier.ConsecutiveFailures is < 1)
+            {
+                errors.Add(new($"{outlierPath}.consecutiveFailures", "consecutiveFailures must be 1 or more"));
+            }
+
+            Positive(outlier.EjectionTime, $"{outlierPath}.ejectionTime", errors);
+            Positive(outlier.MaxEjectionTime, $"{outlierPath}.maxEjectionTime", errors);
+            if (outlier.MaxEjectionPercent is < 0 or > 100)
+            {
+                errors.Add(new($"{outlierPath}.maxEjectionPercent", "maxEjectionPercent must be 0 to 100"));
+            }
+        }
+
+        if (policy.WarmUp is { } warmUp)
+        {
+            Positive(warmUp.Duration, $"{path}.warmUp.duration", errors);
+            if (warmUp.Curve is <= 0 or > 10)
+            {
+                errors.Add(new($"{path}.warmUp.curve", "curve must be in (0, 10]"));
+            }
+        }
+
+        ValidateExtensions(policy.Extensions, $"{path}.extensions", errors);
+    }
+
+    private static void ValidateRoute(RouteDocument route, string path, List<ValidationError> errors)
+    {
+        if (route.Match is { } match)
+        {
+            ValidateStringMatch(match.Method, $"{path}.match.method", errors);
+            ValidateStringMatch(match.Path, $"{path}.match.path", errors);
+            ValidateStringMatch(match.Lane, $"{path}.match.lane", errors);
+            ValidateStringMatches(match.Headers, $"{path}.match.headers", errors);
+            ValidateStringMatches(match.Query, $"{path}.match.query", errors);
+            ValidateStringMatches(match.Cookies, $"{path}.match.cookies", errors);
+        }
+
+        if (route.Destinations is not { Count: > 0 } destinations)
+        {
+            errors.Add(new($"{path}.destinations", "a route needs at least one destination"));
+            return;
+        }
+
+        long total = 0;
+        for (var i = 0; i < destinations.Count; i++)
+        {
+            var destinationPath = $"{path}.destinations[{i}]";
+            if (destinations[i] is not { } destination)
+            {
+                errors.Add(new(destinationPath, "destination is null"));
+                continue;
+            }
+
+            if (destination.Weight is { } weight && (weight < 0 || weight > MaxWeight))
+            {
+                errors.Add(new($"{destinationPath}.weight", $"weight {weight} is out of range: 0 to {MaxWeight}"));
+            }
+
+            total += Math.Max(0, destination.Weight ?? EndpointWeights.Default);
+        }
+
+        if (total == 0)
+        {
+            errors.Add(new($"{path}.destinations", "total weight of the destinations is 0: the route could never send anywhere"));
+        }
+    }
+
+    private static void ValidateStringMatches(Dictionary<string, StringMatchDocument>? matches, string path, List<ValidationError> errors)
+    {
+        if (matches is null)
+        {
+            return;
+        }
+
+        foreach (var (name, match) in matches)
+        {
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                errors.Add(new(path, "condition name is empty"));
+            }
+
+            if (match is null)
+            {
+                errors.Add(new($"{path}.{name}", "condition is null"));
+                continue;
+            }
+
+            ValidateStringMatch(match, $"{path}.{name}", errors);
+        }
+    }
+
+    private static void ValidateStringMatch(StringMatchDocument? match, string path, List<ValidationError> errors)
+    {
+        if (match is null)
+        {
+            return;
+        }
+
+        var operators = (match.Exact is null ? 0 : 1) + (match.Prefix is null ? 0 : 1) + (match.Regex is null ? 0 : 1)
+            + (match.In is null ? 0 : 1) + (match.Present is null ? 0 : 1);
+        if (operators != 1)
+        {
+            errors.Add(new(path, $"a condition needs exactly one of exact, prefix, regex, in, present; found {operators}"));
+            return;
+        }
+
+        if (match.In is { } values && (values.Count == 0 || values.Any(v => v is null)))
+        {
+            errors.Add(new($"{path}.in", "'in' needs one or more non-null values"));
+        }
+
+        if (match.Regex is { } pattern && StringMatcher.ValidateRegex(pattern) is { } reason)
+        {
+            errors.Add(new($"{path}.regex", reason));
+        }
+    }
+
+    private static void ValidateRetry(RetryDocument retry, string path, List<ValidationError> errors)
+    {
+        if (retry.MaxAttempts is { } attempts && (attempts < 1 || attempts > MaxAttemptsLimit))
+        {
+            errors.Add(new($"{path}.maxAttempts", $"maxAttempts {attempts} is out of range: 1 to {MaxAttemptsLimit}"));
+        }
+
+        if (retry.On is { } on)
+        {
+            foreach (var condition in on)
+            {
+                if (condition is null || !RetryConditions.Contains(condition))
+                {
+                    errors.Add(new($"{path}.on", $"unknown retry condition '{condition}'; known: {string.Join(", ", RetryConditions)}"));
+                }
+            }
+        }
+
+        if (retry.Backoff is { } backoff && backoff < TimeSpan.Zero)
+        {
+            errors.Add(new($"{path}.backoff", "backoff must not be negative"));
+        }
+
+        Positive(retry.PerTryTimeout, $"{path}.perTryTimeout", errors);
+        if (retry.BudgetPercent is < 0 or > 100)
+        {
+            errors.Add(new($"{path}.budgetPercent", "budgetPercent must be 0 to 100"));
+        }
+    }
+
+    private void ValidateExtensions(Dictionary<string, JsonElement>? extensions, string path, List<ValidationError> errors)
+    {
+        if (extensions is null || _extensionValidators is null)
+        {
+            return;
+        }
+
+        foreach (var (name, settings) in extensions)
+        {
+            if (!_extensionValidators.TryGetValue(name, out var validate))
+            {
+                errors.Add(new($"{path}.{name}", $"no extension named '{name}' is loaded; known: {string.Join(", ", _extensionValidators.Keys)}"));
+                continue;
+            }
+
+            foreach (var message in validate(settings))
+            {
+                errors.Add(new($"{path}.{name}", message));
+            }
+        }
+    }
+
+    private static void ValidateHeaderName(string? name, string path, List<ValidationError> errors)
+    {
+        if (name is not null && (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+        {
+            errors.Add(new(path, $"'{name}' is not a valid header name"));
+        }
+    }
+
+    private static void Positive(TimeSpan? value, string path, List<ValidationError> errors)
+    {
+        if (value is { } v && v <= TimeSpan.Zero)
+        {
+            errors.Add(new(path, $"{v} must be greater than zero"));
+        }
+    }
+
+    private static void AtLeast(TimeSpan? value, TimeSpan minimum, string path, List<ValidationError> errors)
+    {
+        if (value is { } v && v < minimum)
+        {
+            errors.Add(new(path, $"{v} must be at least {minimum}"));
+        }
+    }
+
+    /// <summary>True for names usable as the host of <c>http://{service}/</c>.</summary>
+    public static bool IsValidServiceName(string name)
+        => name.Length is > 0 and <= 253 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_');
+}

@@ -1,0 +1,136 @@
+using System.Collections.Frozen;
+using Mesh.Configuration;
+using Mesh.LoadBalancing;
+using Mesh.Model;
+
+namespace Mesh.Routing;
+
+/// <summary>
+/// An immutable, fully compiled view of the mesh configuration. The runtime swaps whole snapshots atomically;
+/// a request reads one snapshot once and routes on it without locks.
+/// </summary>
+public sealed class MeshSnapshot
+{
+    /// <summary>The lane header used when the configuration names none.</summary>
+    public const string DefaultLaneHeader = "x-mesh-lane";
+
+    /// <summary>The caller identity header used when the configuration names none.</summary>
+    public const string DefaultCallerHeader = "x-mesh-caller";
+
+    private readonly FrozenDictionary<string, MeshService>.AlternateLookup<ReadOnlySpan<char>> _byHost;
+
+    internal MeshSnapshot(long version, MeshDocument document, FrozenDictionary<string, MeshService> services, string? serviceName)
+    {
+        Version = version;
+        Document = document;
+        Services = services;
+        _byHost = services.GetAlternateLookup<ReadOnlySpan<char>>();
+        var settings = document.Mesh;
+        Enabled = settings?.Enabled ?? true;
+        LaneHeader = settings?.LaneHeader ?? DefaultLaneHeader;
+        CallerHeader = settings?.CallerHeader ?? DefaultCallerHeader;
+        ServiceName = serviceName ?? settings?.ServiceName;
+        Zone = settings?.Zone;
+    }
+
+    /// <summary>An empty, enabled snapshot: every request passes through.</summary>
+    public static MeshSnapshot Empty { get; } = new(0, new MeshDocument(), FrozenDictionary<string, MeshService>.Empty, null);
+
+    /// <summary>Increases by one with every applied change.</summary>
+    public long Version { get; }
+
+    /// <summary>The validated document the snapshot was compiled from.</summary>
+    public MeshDocument Document { get; }
+
+    /// <summary>Services by name (case-insensitive, as host names are).</summary>
+    public FrozenDictionary<string, MeshService> Services { get; }
+
+    /// <summary>False turns the mesh into pass-through.</summary>
+    public bool Enabled { get; }
+
+    /// <summary>The header carrying the lane.</summary>
+    public string LaneHeader { get; }
+
+    /// <summary>The header carrying the caller's service name.</summary>
+    public string CallerHeader { get; }
+
+    /// <summary>The name this process runs as.</summary>
+    public string? ServiceName { get; }
+
+    /// <summary>The zone this process runs in.</summary>
+    public string? Zone { get; }
+
+    /// <summary>Finds the service a host names, if it is a mesh service.</summary>
+    public bool TryGetService(ReadOnlySpan<char> host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MeshService? service)
+        => _byHost.TryGetValue(host, out service);
+
+    /// <summary>
+    /// Routes one request: first matching route, weighted destination, lane filter with fallback, then the
+    /// balancer's pick among available endpoints.
+    /// </summary>
+    /// <param name="host">The host the application called.</param>
+    /// <param name="request">A view of the request.</param>
+    /// <param name="lane">The request's lane, if any.</param>
+    /// <param name="timestamp">Now, as <see cref="TimeProvider.GetTimestamp"/>.</param>
+    /// <param name="excluded">Endpoints already tried by this call.</param>
+    public RouteDecision Route<TRequest>(ReadOnlySpan<char> host, ref TRequest request, string? lane, long timestamp, IReadOnlyList<Endpoint>? excluded = null)
+        where TRequest : struct, IRouteRequest
+    {
+        if (!Enabled || !_byHost.TryGetValue(host, out var service))
+        {
+            return RouteDecision.NotMeshed;
+        }
+
+        var route = service.DefaultRoute;
+        foreach (var candidate in service.Routes)
+        {
+            if (candidate.Matcher.Matches(ref request, lane))
+            {
+                route = candidate;
+                break;
+            }
+        }
+
+        var destination = route.PickDestination();
+        EndpointPicker? picker;
+        if (destination.ExplicitPicker is not null)
+        {
+            picker = destination.ExplicitPicker;
+        }
+        else if (lane is not null && destination.LanePickers.TryGetValue(lane, out var lanePicker))
+        {
+            picker = lanePicker;
+        }
+        else if (lane is not null && service.RejectMissingLane)
+        {
+            return RouteDecision.Failed(RouteStatus.LaneRejected, service, route, lane,
+                $"service '{service.Name}' has no endpoint in lane '{lane}' for route '{route.Name}', and its lane fallback is 'reject'");
+        }
+        else
+        {
+            picker = destination.BasePicker;
+        }
+
+        if (picker is null)
+        {
+            return RouteDecision.Failed(RouteStatus.NoEndpoint, service, route, lane,
+                $"service '{service.Name}' has no endpoint for route '{route.Name}' (subset: {destination.Describe()}, lane: {lane ?? "base"})");
+        }
+
+        var hashKey = service.HashOn is { } hashOn ? HashKey(ref request, hashOn) : default;
+        var endpoint = picker.Pick(new PickContext(timestamp, hashKey, excluded));
+        return endpoint is null
+            ? RouteDecision.Failed(RouteStatus.NoEndpoint, service, route, lane, $"service '{service.Name}' has no endpoint to pick")
+            : RouteDecision.Routed(service, route, endpoint, lane);
+    }
+
+    private static ReadOnlySpan<char> HashKey<TRequest>(ref TRequest request, HashOnDocument hashOn)
+        where TRequest : struct, IRouteRequest
+    {
+        ReadOnlySpan<char> value;
+        var found = hashOn.Header is { } header ? request.TryGetHeader(header, out value)
+            : hashOn.Cookie is { } cookie ? request.TryGetCookie(cookie, out value)
+            : request.TryGetQuery(hashOn.Query!, out value);
+        return found ? value : default;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using Mesh.Configuration;
+using Mesh.LoadBalancing;
+using Mesh.Model;
+
+namespace Mesh.Routing;
+
+/// <summary>
+/// Turns a validated <see cref="MeshDocument"/> into a <see cref="MeshSnapshot"/>: precomputed matchers, subset
+/// membership, lane splits and balancer pickers, so that routing does no parsing or searching per request.
+/// Endpoint runtime state is kept across compilations for endpoints that stay.
+/// </summary>
+public sealed class SnapshotCompiler
+{
+    private const string DefaultRouteName = "default";
+    private readonly LoadBalancerRegistry _balancers;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<(string Service, string Id, string Address), EndpointState> _states = new();
+
+    /// <summary>Creates a compiler.</summary>
+    public SnapshotCompiler(LoadBalancerRegistry? balancers = null, TimeProvider? time = null)
+    {
+        _balancers = balancers ?? LoadBalancerRegistry.Default;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Compiles a document that passed <see cref="MeshValidator"/>.</summary>
+    /// <param name="document">The validated document.</param>
+    /// <param name="version">The snapshot version to stamp.</param>
+    /// <param name="serviceName">The local service name, overriding <c>mesh.serviceName</c> when set.</param>
+    public MeshSnapshot Compile(MeshDocument document, long version, string? serviceName = null)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var zone = document.Mesh?.Zone;
+        var services = new Dictionary<string, MeshService>(StringComparer.OrdinalIgnoreCase);
+        var live = new HashSet<(string, string, string)>();
+        foreach (var (name, serviceDocument) in document.Services ?? [])
+        {
+            services[name] = CompileService(name, serviceDocument, zone, live);
+        }
+
+        // Forget the state of endpoints that left, so a later endpoint reusing the id starts clean.
+        foreach (var key in _states.Keys)
+        {
+            if (!live.Contains(key))
+            {
+                _states.TryRemove(key, out _);
+            }
+        }
+
+        return new MeshSnapshot(version, document, services.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), serviceName);
+    }
+
+    private MeshService CompileService(string name, ServiceDocument document, string? zone, HashSet<(string, string, string)> live)
+    {
+        var policy = document.Policy ?? new PolicyDocument();
+        var endpoints = new List<Endpoint>();
+        foreach (var endpointDocument in document.Endpoints ?? [])
+        {
+            var address = new Uri(endpointDocument.Address!, UriKind.Absolute);
+            var key = (name, endpointDocument.Id!, address.GetLeftPart(UriPartial.Authority));
+            live.Add(key);
+            var state = _states.GetOrAdd(key, static _ => new EndpointState());
+            var tags = (endpointDocument.Tags ?? []).ToFrozenDictionary(StringComparer.Ordinal);
+            endpoints.Add(new Endpoint(name, endpointDocument.Id!, address, endpointDocument.Weight ?? EndpointWeights.Default,
+                endpointDocument.Zone, tags, endpointDocument.StartedAt, state));
+        }
+
+        var all = endpoints.ToArray();
+        var balancerDocument = policy.LoadBalancer;
+        var balancer = _balancers.TryGet(balancerDocument?.Kind ?? RoundRobinLoadBalancer.KindName, out var found)
+            ? found
+            : throw new InvalidOperationException($"unknown load balancer '{balancerDocument?.Kind}' passed validation");
+        var warmUp = policy.WarmUp is { Duration: { } duration } warm ? new WarmUp(duration, warm.Curve ?? 1, _time) : null;
+        var pickerSettings = new PickerSettings(warmUp, zone);
+
+        EndpointPicker? CreatePicker(IEnumerable<Endpoint> candidates)
+        {
+            // Weight 0 drains an endpoint: it stays listed (and reported) but is never picked.
+            var usable = candidates.Where(e => e.Weight > 0).ToArray();
+            return usable.Length == 0 ? null : balancer.CreatePicker(usable, balancerDocument, pickerSettings);
+        }
+
+        CompiledDestination CompileDestination(DestinationDocument destination)
+        {
+            var subset = (destination.Subset ?? []).ToFrozenDictionary(StringComparer.Ordinal);
+            var members = all.Where(e => subset.All(t => e.Tags.TryGetValue(t.Key, out var v) && v == t.Value)).ToArray();
+            var explicitPicker = subset.ContainsKey(EndpointTags.Lane) ? CreatePicker(members) : null;
+            var lanes = members.Where(e => e.Lane is not null)
+                .GroupBy(e => e.Lane!, StringComparer.Ordinal)
+                .Select(g => (Lane: g.Key, Picker: CreatePicker(g)))
+                .Where(p => p.Picker is not null)
+                .ToFrozenDictionary(p => p.Lane, p => p.Picker!, StringComparer.Ordinal);
+            return new CompiledDestination(subset, destination.Weight ?? EndpointWeights.Default,
+                CreatePicker(members.Where(e => e.Lane is null)), lanes, explicitPicker);
+        }
+
+        var routes = (policy.Routes ?? []).Select((route, index) => new CompiledRoute(
+            route.Name ?? $"route-{index}",
+            RequestMatcher.Create(route.Match),
+            [.. route.Destinations!.Where(d => (d.Weight ?? EndpointWeights.Default) > 0).Select(CompileDestination)])).ToArray();
+        var defaultRoute = new CompiledRoute(DefaultRouteName, RequestMatcher.Any, [CompileDestination(new DestinationDocument())]);
+        var fingerprint = MeshJson.Serialize(policy);
+        return new MeshService(name, all, routes, defaultRoute, policy.Lane?.Fallback == "reject", balancerDocument?.HashOn, policy, fingerprint);
+    }
+}

@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Mesh.Configuration;
+using Mesh.LoadBalancing;
+using Mesh.Model;
+using Mesh.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mesh.Runtime;
+
+/// <summary>
+/// The heart of a meshed process: holds the current <see cref="MeshSnapshot"/>, accepts new configuration from
+/// providers (validate, compile, swap; reject with a reason and keep the last good), routes requests, and fans
+/// call outcomes out to observers.
+/// </summary>
+public sealed partial class MeshRuntime : IDisposable
+{
+    private const int RecentRejectionCapacity = 50;
+
+    private readonly SnapshotCompiler _compiler;
+    private readonly ILogger _logger;
+    private readonly Lock _applyLock = new();
+    private readonly Queue<ConfigRejection> _recentRejections = new();
+    private MeshSnapshot _snapshot = MeshSnapshot.Empty;
+    private IOutcomeObserver[] _observers = [];
+
+    /// <summary>Creates a runtime with an empty snapshot (every call passes through until configuration arrives).</summary>
+    public MeshRuntime(MeshRuntimeOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? time = null, IMeterFactory? meterFactory = null)
+    {
+        Options = options ?? new MeshRuntimeOptions();
+        Time = time ?? TimeProvider.System;
+        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = LoggerFactory.CreateLogger("Mesh.Runtime");
+        Telemetry = new MeshTelemetry(meterFactory);
+        Validator = new MeshValidator(Options.LoadBalancers, Options.ExtensionValidators);
+        _compiler = new SnapshotCompiler(Options.LoadBalancers, Time);
+        Telemetry.Meter.CreateObservableGauge("mesh.snapshot.version", () => Snapshot.Version, "{version}", "Version of the configuration snapshot in force.");
+    }
+
+    /// <summary>Raised after a new snapshot is in force. Handlers run on the applying thread and must not throw.</summary>
+    public event EventHandler<MeshSnapshot>? SnapshotChanged;
+
+    /// <summary>The options the runtime was created with.</summary>
+    public MeshRuntimeOptions Options { get; }
+
+    /// <summary>The configuration in force. One volatile read; never null.</summary>
+    public MeshSnapshot Snapshot => Volatile.Read(ref _snapshot);
+
+    /// <summary>The validator providers and tools share.</summary>
+    public MeshValidator Validator { get; }
+
+    /// <summary>The clock of all mesh logic.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>The logger factory of the mesh.</summary>
+    public ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>Meter and activity source.</summary>
+    public MeshTelemetry Telemetry { get; }
+
+    /// <summary>The most recent rejected documents, newest last.</summary>
+    public IReadOnlyList<ConfigRejection> RecentRejections
+    {
+        get
+        {
+            lock (_applyLock)
+            {
+                return [.. _recentRejections];
+            }
+        }
+    }
+
+    /// <summary>Parses, validates and applies a whole mesh document from <paramref name="source"/>.</summary>
+    /// <returns>The errors that rejected it; empty when it was applied.</returns>
+    public IReadOnlyList<ValidationError> ApplyJson(string json, string source)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (!MeshJson.TryParseDocument(json, out var document, out var error))
+        {
+            ReportRejections(source, [error!]);
+            return [error!];
+        }
+
+        return Apply(document, source);
+    }
+
+    /// <summary>Validates and applies a document; on any error nothing changes and the errors are reported.</summary>
+    /// <returns>The errors that rejected it; empty when it was applied.</returns>
+    public IReadOnlyList<ValidationError> Apply(MeshDocument document, string source)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var errors = Validator.Validate(document);
+        if (errors.Count > 0)
+        {
+            ReportRejections(source, errors);
+            return errors;
+        }
+
+        MeshSnapshot snapshot;
+        lock (_applyLock)
+        {
+            snapshot = _compiler.Compile(document, _snapshot.Version + 1, Options.ServiceName);
+            Volatile.Write(ref _snapshot, snapshot);
+        }
+
+        Log.Applied(_logger, snapshot.Version, source, snapshot.Services.Count);
+        RaiseSnapshotChanged(snapshot);
+        return [];
+    }
+
+    /// <summary>
+    /// Records documents a provider rejected on its own (a single etcd key, say) while the rest applied:
+    /// one log line and one metric per error, and an entry in <see cref="RecentRejections"/>.
+    /// </summary>
+    public void ReportRejections(string source, IEnumerable<ValidationError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        foreach (var error in errors)
+        {
+            Log.Rejected(_logger, source, error.Path, error.Message, Snapshot.Version);
+            Telemetry.Rejections.Add(1, new KeyValuePair<string, object?>("mesh.source", source), new KeyValuePair<string, object?>("mesh.key", error.Path));
+            lock (_applyLock)
+            {
+                _recentRejections.Enqueue(new ConfigRejection(Time.GetUtcNow(), source, error));
+                while (_recentRejections.Count > RecentRejectionCapacity)
+                {
+                    _recentRejections.Dequeue();
+                }
+            }
+        }
+    }
+
+    /// <summary>Routes a request on the snapshot in force.</summary>
+    public RouteDecision Route<TRequest>(ReadOnlySpan<char> host, ref TRequest request, string? lane, IReadOnlyList<Endpoint>? excluded = null)
+        where TRequest : struct, IRouteRequest
+    {
+        var decision = Snapshot.Route(host, ref request, lane, Time.GetTimestamp(), excluded);
+        if (decision.Status is RouteStatus.NoEndpoint or RouteStatus.LaneRejected)
+        {
+            Telemetry.RoutingFailures.Add(1, new KeyValuePair<string, object?>("mesh.service", decision.Service!.Name),
+                new KeyValuePair<string, object?>("mesh.reason", decision.Status == RouteStatus.NoEndpoint ? "no_endpoint" : "lane_rejected"));
+        }
+
+        return decision;
+    }
+
+    /// <summary>Adds an observer of call outcomes.</summary>
+    public void AddObserver(IOutcomeObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        lock (_applyLock)
+        {
+            _observers = [.. _observers, observer];
+        }
+    }
+
+    /// <summary>Marks a call to <paramref name="endpoint"/> as started (feeds <c>leastRequest</c>).</summary>
+    public static void OnCallStarted(Endpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        endpoint.State.OnStarted();
+    }
+
+    /// <summary>Reports how a call ended: endpoint counters, metrics, then every observer, each isolated.</summary>
+    public void OnCallCompleted(in CallOutcome outcome)
+    {
+        outcome.Endpoint.State.OnCompleted(outcome.IsFailure);
+        var tags = new TagList
+        {
+            { "mesh.service", outcome.Service.Name },
+            { "mesh.endpoint", outcome.Endpoint.Id },
+            { "mesh.route", outcome.Route },
+            { "mesh.outcome", OutcomeName(outcome.Kind) },
+        };
+        Telemetry.Requests.Add(1, tags);
+        Telemetry.Duration.Record(outcome.Duration.TotalSeconds, tags);
+        foreach (var observer in Volatile.Read(ref _observers))
+        {
+            try
+            {
+                observer.OnOutcome(outcome);
+            }
+            catch (Exception ex)
+            {
+                ReportExtensionFailure(observer.GetType().Name, ex);
+            }
+        }
+    }
+
+    /// <summary>Logs and counts an exception thrown by an extension, which the mesh then skips.</summary>
+    public void ReportExtensionFailure(string extension, Exception exception)
+    {
+        Log.ExtensionFailed(_logger, extension, exception);
+        Telemetry.ExtensionFailures.Add(1, new KeyValuePair<string, object?>("mesh.extension", extension));
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Telemetry.Dispose();
+
+    private static string OutcomeName(OutcomeKind kind) => kind switch
+    {
+        OutcomeKind.Success => "success",
+        OutcomeKind.ServerError => "server_error",
+        OutcomeKind.ConnectFailure => "connect_failure",
+        OutcomeKind.Timeout => "timeout",
+        OutcomeKind.Canceled => "canceled",
+        _ => "grpc_failure",
+    };
+
+    private void RaiseSnapshotChanged(MeshSnapshot snapshot)
+    {
+        if (SnapshotChanged is not { } handlers)
+        {
+            return;
+        }
+
+        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<MeshSnapshot>>())
+        {
+            try
+            {
+                handler(this, snapshot);
+            }
+            catch (Exception ex)
+            {
+                ReportExtensionFailure(handler.Method.DeclaringType?.Name ?? "snapshot handler", ex);
+            }
+        }
+    }
+}
+
+/// <summary>A rejected document, kept for the admin endpoint and <c>meshctl</c>.</summary>
+/// <param name="At">When it was rejected.</param>
+/// <param name="Source">The file or etcd key it came from.</param>
+/// <param name="Error">Where and why.</param>
+public sealed record ConfigRejection(DateTimeOffset At, string Source, ValidationError Error);

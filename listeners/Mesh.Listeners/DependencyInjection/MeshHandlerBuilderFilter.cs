@@ -1,0 +1,28 @@
+using Mesh.Http;
+using Mesh.Runtime;
+using Microsoft.Extensions.Http;
+
+namespace Mesh;
+
+/// <summary>
+/// Puts the mesh's handler at the outside of every <c>IHttpClientFactory</c> client, so the client's requests are
+/// routed by this app's runtime (not another one in the same process) and extensions can re-send them.
+/// </summary>
+internal sealed class MeshHandlerBuilderFilter(MeshRuntime runtime) : IHttpMessageHandlerBuilderFilter
+{
+    public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next) => builder =>
+    {
+        next(builder);
+        builder.AdditionalHandlers.Insert(0, new MeshRuntimeHandler(runtime));
+    };
+}
+
+/// <summary>Tags each request with the runtime of the client that sends it.</summary>
+internal sealed class MeshRuntimeHandler(MeshRuntime runtime) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        request.Options.Set(MeshRequestOptions.Runtime, runtime);
+        return base.SendAsync(request, cancellationToken);
+    }
+}

@@ -1,0 +1,41 @@
+using Mesh.Providers;
+using Mesh.Runtime;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Mesh;
+
+/// <summary>Starts the configuration sources and attaches the runtime to the listeners for the app's lifetime.</summary>
+internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOptions> options, IServiceProvider services) : IHostedService
+{
+    private readonly List<IMeshConfigSource> _sources = [];
+    private IDisposable? _attachment;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        if (settings.ConfigPath is { Length: > 0 } path)
+        {
+            _sources.Add(new JsonFileConfigSource(path));
+        }
+
+        _sources.AddRange(settings.Sources.Select(factory => factory(services)));
+        foreach (var source in _sources)
+        {
+            await source.StartAsync(runtime, cancellationToken).ConfigureAwait(false);
+        }
+
+        _attachment = MeshAgent.Attach(runtime);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _attachment?.Dispose();
+        foreach (var source in _sources)
+        {
+            await source.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _sources.Clear();
+    }
+}

@@ -1,0 +1,27 @@
+using Mesh.Providers;
+using Mesh.Runtime;
+
+namespace Mesh;
+
+/// <summary>Options of <c>AddMesh()</c>. Unset values come from the <c>Mesh</c> configuration section, then from <c>MESH_*</c> variables.</summary>
+public sealed class MeshOptions
+{
+    /// <summary>The embedded JSON file (<c>Mesh:ConfigPath</c>, <c>MESH_CONFIG</c>).</summary>
+    public string? ConfigPath { get; set; }
+
+    /// <summary>The name this app runs as (<c>Mesh:ServiceName</c>, <c>MESH_SERVICE_NAME</c>).</summary>
+    public string? ServiceName { get; set; }
+
+    /// <summary>Options of the runtime (balancers, extension validators).</summary>
+    public MeshRuntimeOptions Runtime { get; } = new();
+
+    /// <summary>Configuration sources besides the file; providers such as etcd add theirs here.</summary>
+    public IList<Func<IServiceProvider, IMeshConfigSource>> Sources { get; } = [];
+
+    /// <summary>Routes calls from the embedded JSON file at <paramref name="path"/>.</summary>
+    public MeshOptions UseFile(string path)
+    {
+        ConfigPath = path;
+        return this;
+    }
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics.Metrics;
+using Mesh;
+using Mesh.Http;
+using Mesh.Runtime;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the mesh in an application's services.</summary>
+public static class MeshServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the mesh: a runtime fed by the configured sources, the HttpClient listener, and a handler on every
+    /// <c>IHttpClientFactory</c> client. With no arguments it reads the <c>Mesh</c> configuration section and
+    /// the <c>MESH_*</c> environment variables.
+    /// </summary>
+    public static IMeshBuilder AddMesh(this IServiceCollection services, Action<MeshOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = new MeshBuilder(services);
+        if (services.Any(d => d.ServiceType == typeof(MeshMarker)))
+        {
+            if (configure is not null)
+            {
+                services.Configure(configure);
+            }
+
+            return builder;
+        }
+
+        services.AddSingleton<MeshMarker>();
+        services.AddOptions<MeshOptions>().Configure<IServiceProvider>((options, provider) =>
+        {
+            var configuration = provider.GetService<IConfiguration>();
+            var section = configuration?.GetSection("Mesh");
+            options.ConfigPath ??= section?["ConfigPath"] ?? Environment.GetEnvironmentVariable(MeshEnvironment.Config);
+            options.ServiceName ??= section?["ServiceName"] ?? Environment.GetEnvironmentVariable(MeshEnvironment.ServiceName);
+        });
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<MeshOptions>>().Value;
+            options.Runtime.ServiceName ??= options.ServiceName;
+            return new MeshRuntime(options.Runtime, provider.GetService<ILoggerFactory>(), provider.GetService<TimeProvider>(), provider.GetService<IMeterFactory>());
+        });
+        services.AddHostedService<MeshHostedService>();
+        services.AddHttpClient();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, MeshHandlerBuilderFilter>());
+        return builder;
+    }
+
+    private sealed class MeshMarker;
+}

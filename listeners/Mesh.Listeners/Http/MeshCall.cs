@@ -1,0 +1,55 @@
+using Mesh.Model;
+using Mesh.Routing;
+using Mesh.Runtime;
+
+namespace Mesh.Http;
+
+/// <summary>One routed attempt: what was picked, when, and whether its outcome was reported.</summary>
+public sealed class MeshCall
+{
+    private int _completed;
+
+    internal MeshCall(MeshRuntime runtime, MeshService service, CompiledRoute route, Endpoint endpoint, string? lane, Uri originalUri, long startTimestamp)
+    {
+        Runtime = runtime;
+        Service = service;
+        Route = route;
+        Endpoint = endpoint;
+        Lane = lane;
+        OriginalUri = originalUri;
+        StartTimestamp = startTimestamp;
+    }
+
+    /// <summary>The runtime that routed it.</summary>
+    public MeshRuntime Runtime { get; }
+
+    /// <summary>The service called.</summary>
+    public MeshService Service { get; }
+
+    /// <summary>The route that matched.</summary>
+    public CompiledRoute Route { get; }
+
+    /// <summary>The endpoint picked.</summary>
+    public Endpoint Endpoint { get; }
+
+    /// <summary>The lane of the call.</summary>
+    public string? Lane { get; }
+
+    /// <summary>The address the application asked for (<c>http://orders/...</c>).</summary>
+    public Uri OriginalUri { get; }
+
+    /// <summary>When the attempt started, as <see cref="TimeProvider.GetTimestamp"/>.</summary>
+    public long StartTimestamp { get; }
+
+    /// <summary>Reports the outcome once; later reports of the same attempt are ignored.</summary>
+    public void Complete(OutcomeKind kind, int statusCode)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return;
+        }
+
+        var duration = Runtime.Time.GetElapsedTime(StartTimestamp);
+        Runtime.OnCallCompleted(new CallOutcome(Service, Endpoint, Route.Name, kind, statusCode, duration));
+    }
+}

@@ -1,0 +1,148 @@
+using dotnet_etcd;
+using Etcdserverpb;
+using Google.Protobuf;
+using Mesh.Configuration;
+
+namespace Mesh.Cli;
+
+/// <summary>Reads and writes the mesh documents in etcd, one key per document.</summary>
+internal sealed class EtcdMeshStore : IDisposable
+{
+    private readonly EtcdClient _client;
+
+    public EtcdMeshStore(string endpoints, string prefix)
+    {
+        _client = new EtcdClient(endpoints);
+        Keys = new EtcdKeys(prefix);
+    }
+
+    public EtcdKeys Keys { get; }
+
+    public async Task<string?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var response = await _client.GetAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.Kvs.Count == 0 ? null : response.Kvs[0].Value.ToStringUtf8();
+    }
+
+    public Task PutAsync(string key, string value, CancellationToken cancellationToken)
+        => _client.PutAsync(key, value, cancellationToken: cancellationToken);
+
+    /// <summary>Deletes one key (or, with <paramref name="prefix"/>, every key under it); returns how many went.</summary>
+    public async Task<long> DeleteAsync(string key, bool prefix, CancellationToken cancellationToken)
+    {
+        var response = prefix
+            ? await _client.DeleteRangeAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false)
+            : await _client.DeleteAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.Deleted;
+    }
+
+    /// <summary>
+    /// Assembles the whole mesh document from the keys under the prefix, one range read. Keys that do not parse are
+    /// returned as errors naming the key, and left out, as the runtime's provider does.
+    /// </summary>
+    public async Task<(MeshDocument Document, List<ValidationError> Errors)> ReadDocumentAsync(CancellationToken cancellationToken)
+    {
+        var response = await _client.GetRangeAsync(Keys.Prefix + "/", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var document = new MeshDocument { Services = new Dictionary<string, ServiceDocument>(StringComparer.OrdinalIgnoreCase) };
+        var errors = new List<ValidationError>();
+        foreach (var kv in response.Kvs)
+        {
+            var key = kv.Key.ToStringUtf8();
+            var json = kv.Value.ToStringUtf8();
+            if (key == Keys.Config)
+            {
+                if (MeshJson.TryParseSettings(json, out var settings, out var error))
+                {
+                    document.Mesh = settings;
+                }
+                else
+                {
+                    errors.Add(error! with { Path = $"{key} {error!.Path}" });
+                }
+
+                continue;
+            }
+
+            if (!Keys.TryParse(key, out var service, out var kind, out var id))
+            {
+                continue;
+            }
+
+            var serviceDocument = document.Services.TryGetValue(service, out var existing) ? existing : document.Services[service] = new ServiceDocument();
+            if (kind == "policy")
+            {
+                if (MeshJson.TryParsePolicy(json, out var policy, out var error))
+                {
+                    serviceDocument.Policy = policy;
+                }
+                else
+                {
+                    errors.Add(error! with { Path = $"{key} {error!.Path}" });
+                }
+            }
+            else if (MeshJson.TryParseEndpoint(json, out var endpoint, out var error))
+            {
+                // The key names the endpoint; a document without its own id takes it from there.
+                endpoint.Id ??= id;
+                (serviceDocument.Endpoints ??= []).Add(endpoint);
+            }
+            else
+            {
+                errors.Add(error! with { Path = $"{key} {error!.Path}" });
+            }
+        }
+
+        return (document, errors);
+    }
+
+    /// <summary>
+    /// Writes a whole document in one transaction: every service's policy and endpoints, and the settings.
+    /// With <paramref name="replace"/> the services already under the prefix are deleted in the same transaction,
+    /// so watchers never see a half-imported mesh.
+    /// </summary>
+    public async Task<int> ImportAsync(MeshDocument document, bool replace, CancellationToken cancellationToken)
+    {
+        var request = new TxnRequest();
+        if (replace)
+        {
+            request.Success.Add(new RequestOp
+            {
+                RequestDeleteRange = new DeleteRangeRequest
+                {
+                    Key = ByteString.CopyFromUtf8(Keys.Services),
+                    RangeEnd = ByteString.CopyFromUtf8(EtcdClient.GetRangeEnd(Keys.Services)),
+                },
+            });
+        }
+
+        var puts = 0;
+        void Put(string key, string value)
+        {
+            request.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) } });
+            puts++;
+        }
+
+        if (document.Mesh is { } settings)
+        {
+            Put(Keys.Config, MeshJson.Serialize(settings));
+        }
+
+        foreach (var (name, service) in document.Services ?? [])
+        {
+            if (service.Policy is { } policy)
+            {
+                Put(Keys.Policy(name), MeshJson.Serialize(policy));
+            }
+
+            foreach (var endpoint in service.Endpoints ?? [])
+            {
+                Put(Keys.Endpoint(name, endpoint.Id!), MeshJson.Serialize(endpoint));
+            }
+        }
+
+        await _client.TransactionAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return puts;
+    }
+
+    public void Dispose() => _client.Dispose();
+}

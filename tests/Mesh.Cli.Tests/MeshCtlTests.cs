@@ -1,0 +1,244 @@
+using System.Text.Json;
+using Mesh.Http;
+using Mesh.Runtime;
+using Mesh.Testing;
+
+namespace Mesh.Cli.Tests;
+
+public sealed class MeshCtlTests(EtcdServer etcd) : IClassFixture<EtcdServer>
+{
+    private const string MeshJson = """
+        {
+          "mesh": { "laneHeader": "x-mesh-lane" },
+          "services": {
+            "orders": {
+              "endpoints": [
+                { "id": "o1", "address": "http://127.0.0.1:5001", "tags": { "version": "v1" } },
+                { "id": "o2", "address": "http://127.0.0.1:5002", "tags": { "version": "v2" } }
+              ],
+              "policy": {
+                "routes": [ { "name": "beta", "match": { "headers": { "x-user": { "prefix": "beta-" } } },
+                              "destinations": [ { "subset": { "version": "v2" } } ] } ]
+              }
+            },
+            "users": { "endpoints": [ { "id": "u1", "address": "http://127.0.0.1:5003" } ] }
+          }
+        }
+        """;
+
+    private MeshCtlRunner NewRunner() => new(etcd.Endpoint, EtcdServer.NewPrefix());
+
+    [Fact]
+    public async Task Validate_ValidFile_ExitsZero()
+    {
+        using var file = new TempFile();
+        file.Write(MeshJson);
+
+        var (exit, output, _) = await NewRunner().RunAsync("validate", file.Path);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("valid", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_InvalidFile_ExitsOneWithPathAndReason()
+    {
+        using var file = new TempFile();
+        file.Write("""{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "ftp://x", "weight": -1 } ] } } }""");
+
+        var (exit, output, _) = await NewRunner().RunAsync("validate", file.Path, "--json");
+
+        Assert.Equal(1, exit);
+        using var json = JsonDocument.Parse(output);
+        var paths = json.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("path").GetString()).ToList();
+        Assert.Contains("$.services.orders.endpoints[0].address", paths);
+        Assert.Contains("$.services.orders.endpoints[0].weight", paths);
+    }
+
+    [Fact]
+    public async Task Validate_PolicyWithUnknownField_NamesTheField()
+    {
+        using var file = new TempFile("policy.json");
+        file.Write("""{ "loadBalancer": { "kind": "roundRobin" }, "retries": 3 }""");
+
+        var (exit, _, error) = await NewRunner().RunAsync("validate", "--kind", "policy", file.Path);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("$.retries", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Import_MeshJson_WritesEveryDocumentToItsKey()
+    {
+        var meshctl = NewRunner();
+        using var file = new TempFile();
+        file.Write(MeshJson);
+
+        var (exit, output, _) = await meshctl.RunAsync("import", file.Path, "--json");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(5, JsonDocument.Parse(output).RootElement.GetProperty("keys").GetInt32());
+        var policy = await meshctl.RunAsync("get", "policy", "orders");
+        Assert.Equal(0, policy.Exit);
+        Assert.Contains("beta-", policy.Out, StringComparison.Ordinal);
+        var endpoint = await meshctl.RunAsync("get", "endpoint", "users", "u1");
+        Assert.Contains("http://127.0.0.1:5003", endpoint.Out, StringComparison.Ordinal);
+        var mesh = await meshctl.RunAsync("get", "mesh");
+        Assert.True(Configuration.MeshJson.TryParseDocument(mesh.Out, out var document, out _));
+        Assert.Equal(2, document.Services!["orders"].Endpoints!.Count);
+    }
+
+    [Fact]
+    public async Task Import_InvalidDocument_WritesNothing()
+    {
+        var meshctl = NewRunner();
+        using var file = new TempFile();
+        file.Write("""{ "services": { "orders": { "policy": { "loadBalancer": { "kind": "fastest" } } } } }""");
+
+        var (exit, _, error) = await meshctl.RunAsync("import", file.Path);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("$.services.orders.policy.loadBalancer.kind", error, StringComparison.Ordinal);
+        Assert.Equal(1, (await meshctl.RunAsync("get", "policy", "orders")).Exit);
+    }
+
+    [Fact]
+    public async Task PutPolicy_ValidDocument_GetReturnsIt()
+    {
+        var meshctl = NewRunner();
+        using var file = new TempFile("policy.json");
+        file.Write("""{ "loadBalancer": { "kind": "leastRequest" } }""");
+
+        var put = await meshctl.RunAsync("put", "policy", "orders", file.Path);
+        var get = await meshctl.RunAsync("get", "policy", "orders");
+
+        Assert.Equal(0, put.Exit);
+        Assert.Contains($"{meshctl.Prefix}/services/orders/policy", put.Out, StringComparison.Ordinal);
+        Assert.True(Configuration.MeshJson.TryParsePolicy(get.Out, out var policy, out _));
+        Assert.Equal("leastRequest", policy.LoadBalancer!.Kind);
+    }
+
+    [Fact]
+    public async Task PutPolicy_InvalidDocument_WritesNothingAndNamesThePath()
+    {
+        var meshctl = NewRunner();
+        using var file = new TempFile("policy.json");
+        file.Write("""{ "routes": [ { "destinations": [ { "weight": -5 } ] } ] }""");
+
+        var put = await meshctl.RunAsync("put", "policy", "orders", file.Path);
+
+        Assert.Equal(1, put.Exit);
+        Assert.Contains("$.routes[0].destinations[0].weight", put.Err, StringComparison.Ordinal);
+        Assert.Equal(1, (await meshctl.RunAsync("get", "policy", "orders")).Exit);
+    }
+
+    [Fact]
+    public async Task PutEndpoint_ThenDelete_EndpointIsGone()
+    {
+        var meshctl = NewRunner();
+        using var file = new TempFile("endpoint.json");
+        file.Write("""{ "id": "p1", "address": "http://127.0.0.1:6001", "weight": 50 }""");
+
+        Assert.Equal(0, (await meshctl.RunAsync("put", "endpoint", "payments", file.Path)).Exit);
+        Assert.Equal(0, (await meshctl.RunAsync("get", "endpoint", "payments", "p1")).Exit);
+        var delete = await meshctl.RunAsync("delete", "endpoint", "payments", "p1");
+
+        Assert.Equal(0, delete.Exit);
+        Assert.Equal(1, (await meshctl.RunAsync("get", "endpoint", "payments", "p1")).Exit);
+        Assert.Equal(1, (await meshctl.RunAsync("delete", "endpoint", "payments", "p1")).Exit);
+    }
+
+    [Fact]
+    public async Task DeleteService_RemovesPolicyAndEndpoints()
+    {
+        var meshctl = NewRunner();
+        using var file = new TempFile();
+        file.Write(MeshJson);
+        await meshctl.RunAsync("import", file.Path);
+
+        var delete = await meshctl.RunAsync("delete", "service", "orders", "--json");
+
+        Assert.Equal(0, delete.Exit);
+        Assert.Equal(3, JsonDocument.Parse(delete.Out).RootElement.GetProperty("deleted").GetInt64());
+        var list = await meshctl.RunAsync("list", "--json");
+        Assert.DoesNotContain("orders", list.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task List_FromEtcd_ShowsEveryEndpoint()
+    {
+        var meshctl = NewRunner();
+        using var file = new TempFile();
+        file.Write(MeshJson);
+        await meshctl.RunAsync("import", file.Path);
+
+        var json = await meshctl.RunAsync("list", "--json");
+        var table = await meshctl.RunAsync("list", "orders");
+
+        Assert.Equal(0, json.Exit);
+        var ids = JsonDocument.Parse(json.Out).RootElement.EnumerateArray().Select(r => r.GetProperty("id").GetString()).ToList();
+        Assert.Equal(["o1", "o2", "u1"], ids);
+        Assert.Contains("o2", table.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("u1", table.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Explain_HeaderRoute_AgreesWithTheRuntimesActualPick()
+    {
+        await using var v1 = await TestBackend.StartAsync("orders-v1");
+        await using var v2 = await TestBackend.StartAsync("orders-v2");
+        var mesh = MeshJson.Replace("http://127.0.0.1:5001", v1.Address, StringComparison.Ordinal).Replace("http://127.0.0.1:5002", v2.Address, StringComparison.Ordinal);
+        var meshctl = NewRunner();
+        using var file = new TempFile();
+        file.Write(mesh);
+        Assert.Equal(0, (await meshctl.RunAsync("import", file.Path)).Exit);
+
+        var (exit, output, _) = await meshctl.RunAsync("explain", "orders", "--header", "x-user=beta-42", "--path", "/api/orders", "--json");
+
+        Assert.Equal(0, exit);
+        var explained = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("beta", explained.GetProperty("route").GetString());
+        Assert.Equal("version=v2", explained.GetProperty("destination").GetString());
+        var explainedId = explained.GetProperty("endpoint").GetProperty("id").GetString();
+
+        using var runtime = new MeshRuntime();
+        Assert.Empty(runtime.ApplyJson(mesh, "test"));
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/api/orders");
+        request.Headers.Add("x-user", "beta-42");
+        using var response = await client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal("o2", explainedId);
+        Assert.Equal("orders-v2", body);
+    }
+
+    [Fact]
+    public async Task Explain_NoRouteMatches_ListsRoutesTriedAndBaseCandidates()
+    {
+        using var file = new TempFile();
+        file.Write(MeshJson);
+
+        var (exit, output, _) = await NewRunner().RunAsync("explain", "orders", "--header", "x-user=alice", "--file", file.Path, "--json");
+
+        Assert.Equal(0, exit);
+        var explained = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("no match", explained.GetProperty("routes")[0].GetProperty("result").GetString());
+        Assert.Equal("default", explained.GetProperty("route").GetString());
+        Assert.Equal(2, explained.GetProperty("candidates").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Explain_UnknownService_SaysItPassesThrough()
+    {
+        using var file = new TempFile();
+        file.Write(MeshJson);
+
+        var (exit, output, _) = await NewRunner().RunAsync("explain", "billing", "--file", file.Path);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("pass through", output, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,27 @@
+using Mesh.Extensions.Yarp;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registration of the mesh-fed YARP gateway.</summary>
+public static class MeshGatewayBuilderExtensions
+{
+    /// <summary>
+    /// Adds YARP with routes and clusters from the mesh (one per service, <c>/{service}/**</c>) and the edge
+    /// transforms (strip client lane/caller headers, set the lane from the gateway's rule). Map it with
+    /// <c>app.MapReverseProxy()</c>.
+    /// </summary>
+    public static IReverseProxyBuilder AddMeshGateway(this IMeshBuilder builder, Action<MeshGatewayOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = builder.Services.AddOptions<MeshGatewayOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        builder.Services.AddSingleton<IProxyConfigProvider, MeshProxyConfigProvider>();
+        return builder.Services.AddReverseProxy().AddTransforms<MeshEdgeTransformProvider>();
+    }
+}

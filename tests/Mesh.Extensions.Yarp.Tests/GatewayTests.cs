@@ -1,0 +1,139 @@
+using System.Net;
+using Mesh.Runtime;
+using Mesh.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Extensions.Yarp.Tests;
+
+public sealed class GatewayTests : IAsyncLifetime
+{
+    private readonly TempFile _config = new();
+    private TestBackend _v1 = null!;
+    private TestBackend _v2 = null!;
+    private TestBackend _gray = null!;
+    private WebApplication _gateway = null!;
+    private HttpClient _client = null!;
+
+    private string Mesh => $$"""
+        {
+          "mesh": { "serviceName": "gateway" },
+          "services": {
+            "orders": {
+              "endpoints": [
+                { "id": "v1", "address": "{{_v1.Address}}", "tags": { "version": "v1" } },
+                { "id": "v2", "address": "{{_v2.Address}}", "tags": { "version": "v2" } },
+                { "id": "gray", "address": "{{_gray.Address}}", "tags": { "version": "v1", "lane": "gray" } }
+              ],
+              "policy": { "routes": [ { "name": "beta", "match": { "headers": { "x-user": { "prefix": "beta-" } } },
+                                        "destinations": [ { "subset": { "version": "v2" } } ] } ] }
+            }
+          }
+        }
+        """;
+
+    public async Task InitializeAsync()
+    {
+        _v1 = await TestBackend.StartAsync("orders-v1");
+        _v2 = await TestBackend.StartAsync("orders-v2");
+        _gray = await TestBackend.StartAsync("orders-gray");
+        _config.Write(Mesh);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddMesh(o => o.UseFile(_config.Path)).AddMeshGateway(o =>
+        {
+            o.LaneFromCookie = "lane";
+            o.AllowedLanes.Add("gray");
+        });
+        _gateway = builder.Build();
+        _gateway.MapReverseProxy();
+        await _gateway.StartAsync();
+        var runtime = _gateway.Services.GetRequiredService<MeshRuntime>();
+        await Eventually.UntilAsync(() => runtime.Snapshot.Version > 0, "mesh file applied");
+        var address = _gateway.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        _client = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _gateway.StopAsync();
+        await _gateway.DisposeAsync();
+        await _v1.DisposeAsync();
+        await _v2.DisposeAsync();
+        await _gray.DisposeAsync();
+        _config.Dispose();
+    }
+
+    [Fact]
+    public async Task Gateway_MeshHeaderRule_RoutesToTheRulesSubset()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/api/x");
+        request.Headers.Add("x-user", "beta-7");
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal("orders-v2", await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, _v2.Requests);
+    }
+
+    [Fact]
+    public async Task Gateway_LaneCookie_RoutesToTheLaneEndpointAndPropagatesTheLane()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/api/x");
+        request.Headers.Add("Cookie", "lane=gray");
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal("orders-gray", await response.Content.ReadAsStringAsync());
+        Assert.Equal("gray", response.Headers.GetValues("x-seen-x-mesh-lane").Single());
+        Assert.Equal("gateway", response.Headers.GetValues("x-seen-x-mesh-caller").Single());
+    }
+
+    [Fact]
+    public async Task Gateway_ClientSentLaneAndCallerHeaders_AreStrippedAtTheEdge()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/api/x");
+        request.Headers.Add("x-mesh-lane", "gray");
+        request.Headers.Add("x-mesh-caller", "payments");
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotEqual("orders-gray", await response.Content.ReadAsStringAsync());
+        Assert.False(response.Headers.Contains("x-seen-x-mesh-lane"));
+        Assert.Equal("gateway", response.Headers.GetValues("x-seen-x-mesh-caller").Single());
+    }
+
+    [Fact]
+    public async Task Gateway_LaneNotAllowed_IsIgnored()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/api/x");
+        request.Headers.Add("Cookie", "lane=admin");
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.NotEqual("orders-gray", await response.Content.ReadAsStringAsync());
+        Assert.False(response.Headers.Contains("x-seen-x-mesh-lane"));
+    }
+
+    [Fact]
+    public async Task Gateway_ServiceAddedToTheMesh_GetsARoute()
+    {
+        await using var users = await TestBackend.StartAsync("users-1");
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/users/me")).StatusCode);
+
+        _config.Write(Mesh.Replace("\"services\": {", $$"""
+            "services": { "users": { "endpoints": [ { "id": "u1", "address": "{{users.Address}}" } ] },
+            """, StringComparison.Ordinal));
+
+        await Eventually.UntilAsync(async () => (await _client.GetAsync("/users/me")).StatusCode == HttpStatusCode.OK, "users routed by the gateway");
+        Assert.Equal("users-1", await _client.GetStringAsync("/users/me"));
+    }
+}

@@ -51,10 +51,10 @@ internal static class ListCommand
     private static string State(EndpointRow row) => row.Ejected switch
     {
         null => "",
-        true => $"[red]ejected until {row.EjectedUntil:O}[/], {row.Failures} failures",
+        true => $"[red]ejected until {row.EjectedUntil:O}[/], failures {row.Failures}",
         false => row.EffectiveWeight is { } w && w < row.Weight
-            ? $"[yellow]warming[/] (weight {w.ToString("0.#", CultureInfo.InvariantCulture)}), {row.ActiveRequests} active, {row.Failures} failures"
-            : $"[green]active[/], {row.ActiveRequests} active, {row.Failures} failures",
+            ? $"[yellow]warming[/] (weight {w.ToString("0.#", CultureInfo.InvariantCulture)}), in flight {row.ActiveRequests}, failures {row.Failures}"
+            : $"[green]active[/], in flight {row.ActiveRequests}, failures {row.Failures}",
     };
 
     private static async Task<List<EndpointRow>> FromEtcdAsync(EtcdMeshStore store, TextWriter error, CancellationToken ct)

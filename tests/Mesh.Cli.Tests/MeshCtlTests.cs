@@ -103,6 +103,34 @@ public sealed class MeshCtlTests(EtcdServer etcd) : IClassFixture<EtcdServer>
     }
 
     [Fact]
+    public async Task Import_Replace_DeletesOnlyKeysTheDocumentNoLongerHolds()
+    {
+        var meshctl = NewRunner();
+        using var file = new TempFile();
+        file.Write(MeshJson);
+        await meshctl.RunAsync("import", file.Path);
+        file.Write("""{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:5009" } ] } } }""");
+
+        var (exit, _, _) = await meshctl.RunAsync("import", file.Path, "--replace");
+
+        Assert.Equal(0, exit);
+        var list = JsonDocument.Parse((await meshctl.RunAsync("list", "--json")).Out).RootElement;
+        var row = Assert.Single(list.EnumerateArray());
+        Assert.Equal("http://127.0.0.1:5009", row.GetProperty("address").GetString());
+        Assert.Equal(1, (await meshctl.RunAsync("get", "policy", "orders")).Exit);
+    }
+
+    [Fact]
+    public async Task Get_EtcdUnreachable_ExitsTwoWithOneLine()
+    {
+        var (exit, _, error) = await new MeshCtlRunner("http://127.0.0.1:1", "/mesh").RunAsync("get", "config");
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith("meshctl: etcd at http://127.0.0.1:1", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PutPolicy_ValidDocument_GetReturnsIt()
     {
         var meshctl = NewRunner();

@@ -97,28 +97,18 @@ internal sealed class EtcdMeshStore : IDisposable
 
     /// <summary>
     /// Writes a whole document in one transaction: every service's policy and endpoints, and the settings.
-    /// With <paramref name="replace"/> the services already under the prefix are deleted in the same transaction,
-    /// so watchers never see a half-imported mesh.
+    /// With <paramref name="replace"/> the service keys already under the prefix that the document does not hold are
+    /// deleted in the same transaction, so watchers never see a half-imported mesh.
     /// </summary>
     public async Task<int> ImportAsync(MeshDocument document, bool replace, CancellationToken cancellationToken)
     {
         var request = new TxnRequest();
-        if (replace)
-        {
-            request.Success.Add(new RequestOp
-            {
-                RequestDeleteRange = new DeleteRangeRequest
-                {
-                    Key = ByteString.CopyFromUtf8(Keys.Services),
-                    RangeEnd = ByteString.CopyFromUtf8(EtcdClient.GetRangeEnd(Keys.Services)),
-                },
-            });
-        }
-
+        var written = new HashSet<string>(StringComparer.Ordinal);
         var puts = 0;
         void Put(string key, string value)
         {
             request.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) } });
+            written.Add(key);
             puts++;
         }
 
@@ -137,6 +127,16 @@ internal sealed class EtcdMeshStore : IDisposable
             foreach (var endpoint in service.Endpoints ?? [])
             {
                 Put(Keys.Endpoint(name, endpoint.Id!), MeshJson.Serialize(endpoint));
+            }
+        }
+
+        if (replace)
+        {
+            // etcd refuses a transaction that deletes a range and puts a key inside it, so delete key by key.
+            var existing = await _client.GetRangeAsync(Keys.Services, cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var key in existing.Kvs.Select(kv => kv.Key.ToStringUtf8()).Where(k => !written.Contains(k)))
+            {
+                request.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } });
             }
         }
 

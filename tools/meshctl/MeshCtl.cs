@@ -18,7 +18,18 @@ internal static class MeshCtl
         root.Subcommands.Add(ImportCommand.Create(globals, output, error));
         root.Subcommands.Add(ListCommand.Create(globals, output, error));
         root.Subcommands.Add(ExplainCommand.Create(globals, output, error));
-        var configuration = new InvocationConfiguration { Output = output, Error = error };
-        return await root.Parse(args).InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        var parse = root.Parse(args);
+        try
+        {
+            return await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is Grpc.Core.RpcException or HttpRequestException or IOException or UnauthorizedAccessException)
+        {
+            // Operators get one line naming what failed, not a stack trace; exit 2 tells scripts it was not a rule error.
+            var target = ex is Grpc.Core.RpcException ? $"etcd at {parse.GetValue(globals.Endpoints)}: " : "";
+            error.WriteLine($"meshctl: {target}{(ex is Grpc.Core.RpcException rpc ? rpc.Status.Detail : ex.Message)}");
+            return 2;
+        }
     }
 }

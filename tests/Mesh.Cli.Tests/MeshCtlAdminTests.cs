@@ -3,9 +3,6 @@ using Mesh.Runtime;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -30,7 +27,7 @@ public sealed class MeshCtlAdminTests
         var runtime = app.Services.GetRequiredService<MeshRuntime>();
         await Eventually.UntilAsync(() => runtime.Snapshot.Version > 0, "mesh file applied");
         runtime.Snapshot.Services["orders"].EndpointsById["o2"].State.Eject(runtime.Time.GetTimestamp() + runtime.Time.TimestampFrequency * 60);
-        var admin = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().TrimEnd('/') + "/mesh/admin";
+        var admin = app.ListeningAddress() + "/mesh/admin";
         var meshctl = new MeshCtlRunner("http://127.0.0.1:1", "/unused");
 
         var json = await meshctl.RunAsync("list", "--admin", admin, "--admin-token", "t0ken", "--json");

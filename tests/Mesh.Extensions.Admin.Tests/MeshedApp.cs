@@ -4,9 +4,6 @@ using Mesh.Runtime;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -58,7 +55,7 @@ public sealed class MeshedApp : IAsyncDisposable
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().TrimEnd('/');
+        var address = app.ListeningAddress();
         var meshed = new MeshedApp(app, config, address);
         await Eventually.UntilAsync(() => meshed.Runtime.Snapshot.Version > 0, "the mesh file applied");
         return meshed;

@@ -3,9 +3,6 @@ using Mesh.Runtime;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -56,7 +53,7 @@ public sealed class GatewayTests : IAsyncLifetime
         await _gateway.StartAsync();
         var runtime = _gateway.Services.GetRequiredService<MeshRuntime>();
         await Eventually.UntilAsync(() => runtime.Snapshot.Version > 0, "mesh file applied");
-        var address = _gateway.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = _gateway.ListeningAddress();
         _client = new HttpClient { BaseAddress = new Uri(address) };
     }
 
@@ -71,13 +68,21 @@ public sealed class GatewayTests : IAsyncLifetime
         _config.Dispose();
     }
 
+    private async Task<HttpResponseMessage> GetOrdersAsync(params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/api/x");
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.Add(name, value);
+        }
+
+        return await _client.SendAsync(request);
+    }
+
     [Fact]
     public async Task Gateway_MeshHeaderRule_RoutesToTheRulesSubset()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/api/x");
-        request.Headers.Add("x-user", "beta-7");
-
-        using var response = await _client.SendAsync(request);
+        using var response = await GetOrdersAsync(("x-user", "beta-7"));
 
         Assert.Equal("orders-v2", await response.Content.ReadAsStringAsync());
         Assert.Equal(1, _v2.Requests);
@@ -86,10 +91,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task Gateway_LaneCookie_RoutesToTheLaneEndpointAndPropagatesTheLane()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/api/x");
-        request.Headers.Add("Cookie", "lane=gray");
-
-        using var response = await _client.SendAsync(request);
+        using var response = await GetOrdersAsync(("Cookie", "lane=gray"));
 
         Assert.Equal("orders-gray", await response.Content.ReadAsStringAsync());
         Assert.Equal("gray", response.Headers.GetValues("x-seen-x-mesh-lane").Single());
@@ -99,11 +101,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task Gateway_ClientSentLaneAndCallerHeaders_AreStrippedAtTheEdge()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/api/x");
-        request.Headers.Add("x-mesh-lane", "gray");
-        request.Headers.Add("x-mesh-caller", "payments");
-
-        using var response = await _client.SendAsync(request);
+        using var response = await GetOrdersAsync(("x-mesh-lane", "gray"), ("x-mesh-caller", "payments"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.NotEqual("orders-gray", await response.Content.ReadAsStringAsync());
@@ -114,10 +112,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task Gateway_LaneNotAllowed_IsIgnored()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/api/x");
-        request.Headers.Add("Cookie", "lane=admin");
-
-        using var response = await _client.SendAsync(request);
+        using var response = await GetOrdersAsync(("Cookie", "lane=admin"));
 
         Assert.NotEqual("orders-gray", await response.Content.ReadAsStringAsync());
         Assert.False(response.Headers.Contains("x-seen-x-mesh-lane"));

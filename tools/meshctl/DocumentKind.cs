@@ -39,6 +39,15 @@ internal static class DocumentValidation
         return errors;
     }
 
+    /// <summary>Writes each error as <c>file: path: reason</c>, the form editors and CI logs link to.</summary>
+    public static void Report(TextWriter error, string file, IEnumerable<ValidationError> errors)
+    {
+        foreach (var e in errors)
+        {
+            error.WriteLine($"{file}: {e.Path}: {e.Message}");
+        }
+    }
+
     /// <summary>Reads a file, or standard input for <c>-</c>.</summary>
     public static async Task<string> ReadAsync(string file, CancellationToken cancellationToken)
         => file == "-" ? await Console.In.ReadToEndAsync(cancellationToken).ConfigureAwait(false) : await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);

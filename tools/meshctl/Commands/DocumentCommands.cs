@@ -107,11 +107,7 @@ internal static class DocumentCommands
 
         if (errors.Count > 0)
         {
-            foreach (var e in errors)
-            {
-                error.WriteLine($"{file}: {e.Path}: {e.Message}");
-            }
-
+            DocumentValidation.Report(error, file, errors);
             error.WriteLine("nothing written");
             return 1;
         }

@@ -32,7 +32,7 @@ internal static class ExplainCommand
                 var errors = DocumentValidation.Validate(DocumentKind.Mesh, await DocumentValidation.ReadAsync(mesh, ct).ConfigureAwait(false), out var parsed);
                 if (errors.Count > 0)
                 {
-                    errors.ForEach(e => error.WriteLine($"{mesh}: {e.Path}: {e.Message}"));
+                    DocumentValidation.Report(error, mesh, errors);
                     return 1;
                 }
 

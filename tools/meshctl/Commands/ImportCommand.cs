@@ -17,11 +17,7 @@ internal static class ImportCommand
             var errors = DocumentValidation.Validate(DocumentKind.Mesh, await DocumentValidation.ReadAsync(path, ct).ConfigureAwait(false), out var document);
             if (errors.Count > 0)
             {
-                foreach (var e in errors)
-                {
-                    error.WriteLine($"{path}: {e.Path}: {e.Message}");
-                }
-
+                DocumentValidation.Report(error, path, errors);
                 error.WriteLine("nothing imported");
                 return 1;
             }

@@ -24,10 +24,7 @@ internal static class ValidateCommand
             }
             else
             {
-                foreach (var e in errors)
-                {
-                    error.WriteLine($"{path}: {e.Path}: {e.Message}");
-                }
+                DocumentValidation.Report(error, path, errors);
             }
 
             return errors.Count == 0 ? 0 : 1;

@@ -259,6 +259,23 @@ public sealed class MeshCtlTests(EtcdServer etcd) : IClassFixture<EtcdServer>
     }
 
     [Fact]
+    public async Task Explain_LaneWithAndWithoutEndpoints_PicksTheLaneOrFallsBackToBase()
+    {
+        using var file = new TempFile();
+        file.Write(MeshJson.Replace("""{ "id": "u1", "address": "http://127.0.0.1:5003" }""",
+            """{ "id": "u1", "address": "http://127.0.0.1:5003" }, { "id": "u-gray", "address": "http://127.0.0.1:5004", "tags": { "lane": "gray" } }""",
+            StringComparison.Ordinal));
+        var meshctl = NewRunner();
+
+        var gray = JsonDocument.Parse((await meshctl.RunAsync("explain", "users", "--lane", "gray", "--file", file.Path, "--json")).Out).RootElement;
+        var blue = JsonDocument.Parse((await meshctl.RunAsync("explain", "users", "--lane", "blue", "--file", file.Path, "--json")).Out).RootElement;
+
+        Assert.Equal("u-gray", gray.GetProperty("endpoint").GetProperty("id").GetString());
+        Assert.Equal("gray", gray.GetProperty("lane").GetString());
+        Assert.Equal("u1", blue.GetProperty("endpoint").GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task Explain_UnknownService_SaysItPassesThrough()
     {
         using var file = new TempFile();

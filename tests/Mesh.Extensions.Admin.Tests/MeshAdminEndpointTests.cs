@@ -52,6 +52,24 @@ public sealed class MeshAdminEndpointTests
     }
 
     [Fact]
+    public async Task Admin_EndpointStartedRecently_ShowsItsWarmUpWeight()
+    {
+        var started = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        await using var app = await MeshedApp.StartAsync($$"""
+            { "services": { "orders": {
+                "endpoints": [ { "id": "new", "address": "http://127.0.0.1:5001", "startedAt": "{{started}}" } ],
+                "policy": { "warmUp": { "duration": "01:00:00" } } } } }
+            """);
+        using var http = new HttpClient();
+
+        using var json = JsonDocument.Parse(await http.GetStringAsync(app.AdminUrl));
+
+        var endpoint = json.RootElement.GetProperty("services")[0].GetProperty("endpoints")[0];
+        Assert.Equal(100, endpoint.GetProperty("weight").GetInt32());
+        Assert.InRange(endpoint.GetProperty("effectiveWeight").GetDouble(), 0.5, 10);
+    }
+
+    [Fact]
     public async Task Admin_RemoteCallerByDefault_GetsNotFound()
     {
         await using var app = await MeshedApp.StartAsync(MeshJson);

@@ -15,6 +15,8 @@ public sealed class SchemaTests
 
     public static TheoryData<string> InvalidSamples => Samples("invalid");
 
+    public static TheoryData<string> ExampleDocuments => Samples("examples");
+
     [Theory]
     [MemberData(nameof(ValidSamples))]
     public async Task Schema_ValidSample_HasNoErrors(string sample)
@@ -51,6 +53,17 @@ public sealed class SchemaTests
 
         Assert.Equal(folder == "valid", schemaValid);
         Assert.Equal(schemaValid, runtimeErrors.Count == 0);
+    }
+
+    [Theory]
+    [MemberData(nameof(ExampleDocuments))]
+    public async Task ExampleDocument_InTheRepository_IsValidForSchemaAndValidator(string sample)
+    {
+        var json = await File.ReadAllTextAsync(PathOf("examples", sample));
+        var schema = await SchemaFor(sample);
+
+        Assert.Empty(schema.Validate(json).Select(e => $"{e.Path}: {e.Kind}"));
+        Assert.Empty(RuntimeErrors(sample, json));
     }
 
     [Fact]

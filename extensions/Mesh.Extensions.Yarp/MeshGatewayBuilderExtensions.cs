@@ -1,4 +1,5 @@
 using Mesh.Extensions.Yarp;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -9,7 +10,8 @@ public static class MeshGatewayBuilderExtensions
 {
     /// <summary>
     /// Adds YARP with routes and clusters from the mesh (one per service, <c>/{service}/**</c>) and the edge
-    /// transforms (strip client lane/caller headers, set the lane from the gateway's rule). Map it with
+    /// trust boundary: client lane/caller headers stripped, the lane set from the gateway's rule, both on the proxied
+    /// request (a YARP transform) and in the mesh context (an inbound extension). Map it with
     /// <c>app.MapReverseProxy()</c>.
     /// </summary>
     public static IReverseProxyBuilder AddMeshGateway(this IMeshBuilder builder, Action<MeshGatewayOptions>? configure = null)
@@ -22,6 +24,8 @@ public static class MeshGatewayBuilderExtensions
         }
 
         builder.Services.AddSingleton<IProxyConfigProvider, MeshProxyConfigProvider>();
+        builder.Services.TryAddSingleton<EdgeLaneRule>();
+        builder.AddInboundExtension<MeshEdgeContextExtension>();
         return builder.Services.AddReverseProxy().AddTransforms<MeshEdgeTransformProvider>();
     }
 }

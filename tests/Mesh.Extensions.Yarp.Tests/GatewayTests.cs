@@ -43,7 +43,7 @@ public sealed class GatewayTests : IAsyncLifetime
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddMesh(o => o.UseFile(_config.Path)).AddMeshGateway(o =>
+        builder.Services.AddMesh(o => o.UseFile(_config.Path)).AddMeshInbound().AddMeshGateway(o =>
         {
             o.LaneFromCookie = "lane";
             o.AllowedLanes.Add("gray");

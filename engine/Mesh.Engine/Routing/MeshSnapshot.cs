@@ -91,7 +91,7 @@ public sealed class MeshSnapshot
             }
         }
 
-        var destination = route.PickDestination();
+        var destination = route.PickDestination(lane);
         EndpointPicker? picker;
         if (destination.ExplicitPicker is not null)
         {

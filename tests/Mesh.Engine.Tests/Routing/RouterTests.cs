@@ -95,6 +95,14 @@ public sealed class RouterTests
     }
 
     [Fact]
+    public void Route_LaneServedByOneWeightedDestination_OutranksTheSplit()
+    {
+        // The canary split sends 90% to v1, but only the v2 destination has a gray endpoint: gray requests go there.
+        var counts = Snapshots.Compile(Orders).Distribution("orders", 200, _ => new TestRequest("GET", path: "/canary"), lane: "gray");
+        Assert.Equal(["gray"], counts.Keys);
+    }
+
+    [Fact]
     public void Route_LaneInsideRouteSubset_GoesToLaneOfSubset()
         => Assert.Equal("gray", Snapshots.Compile(Orders).Route("orders", TestRequest.WithHeader("x-user", "beta-1"), lane: "gray").Endpoint!.Id);
 

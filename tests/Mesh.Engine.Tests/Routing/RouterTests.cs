@@ -170,4 +170,36 @@ public sealed class RouterTests
             """);
         Assert.Equal(["b"], snapshot.Distribution("s", 100).Keys);
     }
+
+    [Fact]
+    public void Route_SplitDestinationEjected_FailsOverToOtherDestination()
+    {
+        var snapshot = Snapshots.Compile(Orders);
+        var v2 = snapshot.Services["orders"].EndpointsById["v2"];
+        v2.State.Eject(TimeProvider.System.GetTimestamp() + TimeProvider.System.TimestampFrequency * 60);
+
+        // The canary split sends 10% to v2; with v2 ejected, all of it goes to v1 instead of the ejected v2.
+        var counts = snapshot.Distribution("orders", 500, _ => new TestRequest("GET", path: "/canary"));
+        Assert.Equal(["v1"], counts.Keys);
+    }
+
+    [Fact]
+    public void Route_RetryAfterSplitDestination_AvoidsTriedEndpointAcrossDestinations()
+    {
+        var snapshot = Snapshots.Compile(Orders);
+        var v1 = snapshot.Services["orders"].EndpointsById["v1"];
+        for (var i = 0; i < 200; i++)
+        {
+            var request = new TestRequest("GET", path: "/canary");
+            Assert.Equal("v2", snapshot.Route("orders", ref request, null, TimeProvider.System.GetTimestamp(), [v1]).Endpoint!.Id);
+        }
+    }
+
+    [Fact]
+    public void Route_LaneEndpointEjected_FallsBackToBase()
+    {
+        var snapshot = Snapshots.Compile(Orders);
+        snapshot.Services["orders"].EndpointsById["gray"].State.Eject(TimeProvider.System.GetTimestamp() + TimeProvider.System.TimestampFrequency * 60);
+        Assert.DoesNotContain("gray", snapshot.Distribution("orders", 100, lane: "gray").Keys);
+    }
 }

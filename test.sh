@@ -16,6 +16,9 @@ fi
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 dotnet build Mesh.sln -c Release -nologo -v q
+# The startup-hook tests run apps under the published hook, as users do.
+export MESH_TEST_HOOK_DIR="$results/hook"
+dotnet publish listeners/Mesh.StartupHook -c Release --no-build -o "$MESH_TEST_HOOK_DIR" -nologo -v q
 status=0
 dotnet test Mesh.sln -c Release --no-build -nologo -v q \
   --logger "console;verbosity=normal" --logger trx --results-directory "$results" "$@" || status=$?

@@ -82,4 +82,29 @@ public sealed class AddMeshTests
             return builder.Build();
         }
     }
+
+    [Fact]
+    public async Task MeshEnabledFalse_InFile_TurnsRoutingOffAndOnLive()
+    {
+        await using var backend = await TestBackend.StartAsync("routed");
+        using var file = new TempFile();
+        file.Write(Config(backend, "r"));
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddMesh(o => o.UseFile(file.Path));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
+        var runtime = host.Services.GetRequiredService<MeshRuntime>();
+        Assert.Equal("routed", await client.GetStringAsync("http://orders/"));
+
+        file.Write(Config(backend, "r").Replace("\"serviceName\": \"frontend\"", "\"serviceName\": \"frontend\", \"enabled\": false", StringComparison.Ordinal));
+        await Eventually.UntilAsync(() => !runtime.Snapshot.Enabled, "the switch-off to be applied");
+        var off = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync("http://orders/"));
+        Assert.IsNotType<Mesh.Http.MeshRoutingException>(off);
+
+        file.Write(Config(backend, "r"));
+        await Eventually.UntilAsync(() => runtime.Snapshot.Enabled, "the switch-on to be applied");
+        Assert.Equal("routed", await client.GetStringAsync("http://orders/"));
+        await host.StopAsync();
+    }
 }

@@ -15,6 +15,11 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (options.Value.ExternalRuntime is not null)
+        {
+            return;
+        }
+
         // Extensions may take the runtime in their constructor, so they join it here, after both exist.
         foreach (var observer in extensions.OrderBy(e => e.Order).OfType<IOutcomeObserver>())
         {

@@ -50,6 +50,11 @@ public static class MeshServiceCollectionExtensions
         services.TryAddSingleton(provider =>
         {
             var options = provider.GetRequiredService<IOptions<MeshOptions>>().Value;
+            if (options.ExternalRuntime is { } external)
+            {
+                return external;
+            }
+
             options.Runtime.ServiceName ??= options.ServiceName;
             return new MeshRuntime(options.Runtime, provider.GetService<ILoggerFactory>(), provider.GetService<TimeProvider>(), provider.GetService<IMeterFactory>());
         });

@@ -1,5 +1,6 @@
 using Mesh.Extensions.Resilience.OutlierDetection;
 using Mesh.Providers;
+using Mesh.Providers.Etcd;
 using Mesh.Runtime;
 using Microsoft.Extensions.Logging;
 
@@ -13,6 +14,7 @@ internal static class HookAgent
 {
     private const string HostingStartupVariable = "ASPNETCORE_HOSTINGSTARTUPASSEMBLIES";
     private const string HostingStartupAssembly = "Mesh.StartupHook.AspNetCore";
+    private static readonly TimeSpan FirstLoadWait = TimeSpan.FromSeconds(2);
 
     public static void Start()
     {
@@ -21,6 +23,11 @@ internal static class HookAgent
         if (!string.IsNullOrWhiteSpace(configPath))
         {
             sources.Add(new JsonFileConfigSource(configPath));
+        }
+
+        if (EtcdEnvironment.ReadOptions() is { } etcd)
+        {
+            sources.Add(new EtcdConfigSource(etcd));
         }
 
         if (sources.Count == 0)
@@ -35,12 +42,19 @@ internal static class HookAgent
         runtime.AddObserver(new OutlierDetector(runtime));
         foreach (var source in sources)
         {
-            // File sources load synchronously; a source that must wait on the network starts in the background
-            // and the app starts unmeshed until its first snapshot, rather than hanging.
-            var start = source.StartAsync(runtime, CancellationToken.None);
-            if (!start.IsCompleted)
+            // A source on the network gets a short while to deliver the first snapshot, so the app's first calls
+            // are routed; past that the app starts and the source catches up in the background, rather than
+            // the app hanging on an unreachable control plane.
+            try
             {
-                _ = start.ContinueWith(t => Console.Error.WriteLine($"[mesh] source {source.Name} failed: {t.Exception?.GetBaseException().Message}"), TaskContinuationOptions.OnlyOnFaulted);
+                if (!source.StartAsync(runtime, CancellationToken.None).Wait(FirstLoadWait))
+                {
+                    Console.Error.WriteLine($"[mesh] {source.Name} gave no configuration within {FirstLoadWait.TotalSeconds:0.#} s; the app starts and routes once it does");
+                }
+            }
+            catch (AggregateException ex)
+            {
+                Console.Error.WriteLine($"[mesh] {source.Name} failed to start: {ex.GetBaseException().Message}");
             }
         }
 

@@ -1,3 +1,4 @@
+using Mesh.Testing;
 using Mesh.Routing;
 using Mesh.Runtime;
 

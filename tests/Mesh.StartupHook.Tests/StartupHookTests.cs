@@ -38,6 +38,27 @@ public sealed class StartupHookTests(HookFixture fixture) : IClassFixture<HookFi
     }
 
     [Fact]
+    public async Task ConsoleApp_WithHookAndEtcd_RoutesFromEtcd()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        await using var backend = await TestBackend.StartAsync("from-etcd");
+        using (var client = etcd.Client())
+        {
+            await client.PutAsync("/hook/services/orders/endpoints/e1", $$"""{ "address": "{{backend.Address}}" }""");
+        }
+
+        await using var plain = AppProcess.Start(fixture.App("PlainClient"), new Dictionary<string, string?>
+        {
+            ["DOTNET_STARTUP_HOOKS"] = fixture.HookPath,
+            ["MESH_ETCD_ENDPOINTS"] = etcd.Endpoints,
+            ["MESH_ETCD_PREFIX"] = "/hook",
+        }, "2");
+
+        Assert.Equal(0, await plain.WaitForExitAsync(ExitTimeout));
+        Assert.Equal(["from-etcd", "from-etcd"], plain.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task ConsoleApp_WithoutHook_CannotResolveService()
     {
         await using var plain = AppProcess.Start(fixture.App("PlainClient"), new Dictionary<string, string?>(), "1");

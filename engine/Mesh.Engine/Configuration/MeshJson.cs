@@ -8,7 +8,7 @@ namespace Mesh.Configuration;
 public static class MeshJson
 {
     /// <summary>Largest document accepted, in characters; larger input is rejected, not parsed.</summary>
-    public const int MaxDocumentLength = 4 * 1024 * 1024;
+    public const int MaxDocumentLength = 1024 * 1024;
 
     /// <summary>Serializer options of the contract: camelCase, unknown fields are errors, comments allowed.</summary>
     public static JsonSerializerOptions Options => MeshJsonContext.Default.Options;

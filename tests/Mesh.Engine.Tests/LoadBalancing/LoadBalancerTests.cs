@@ -1,3 +1,4 @@
+using Mesh.Testing;
 using Mesh.LoadBalancing;
 using Mesh.Routing;
 using Microsoft.Extensions.Time.Testing;

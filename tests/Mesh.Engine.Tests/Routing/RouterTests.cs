@@ -1,3 +1,4 @@
+using Mesh.Testing;
 using Mesh.Routing;
 
 namespace Mesh.Engine.Tests.Routing;

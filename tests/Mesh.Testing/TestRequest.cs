@@ -1,9 +1,9 @@
 using Mesh.Routing;
 
-namespace Mesh.Engine.Tests;
+namespace Mesh.Testing;
 
 /// <summary>An in-memory request for router tests.</summary>
-internal struct TestRequest : IRouteRequest
+public struct TestRequest : IRouteRequest
 {
     public TestRequest()
         : this("GET")

@@ -54,7 +54,7 @@ public sealed class EtcdServer : IAsyncDisposable
                     await client.GetAsync("health-probe", deadline: DateTime.UtcNow.AddSeconds(1));
                     return true;
                 }
-                catch (Exception ex) when (ex is Grpc.Core.RpcException or HttpRequestException)
+                catch (Exception ex) when (ex is Grpc.Core.RpcException or HttpRequestException or OperationCanceledException)
                 {
                 }
             }

@@ -1,4 +1,5 @@
 using Mesh;
+using Mesh.Providers.Etcd;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -22,9 +23,19 @@ public sealed class MeshHostingStartup : IHostingStartup
             return;
         }
 
-        builder.ConfigureServices(services => services
-            .AddMesh(options => options.ExternalRuntime = runtime)
-            .AddMeshInbound()
-            .AddResilience());
+        builder.ConfigureServices(services =>
+        {
+            var mesh = services
+                .AddMesh(options => options.ExternalRuntime = runtime)
+                .AddMeshInbound()
+                .AddResilience();
+
+            // A named service on etcd registers itself, so callers find it without anyone writing its address.
+            if (EtcdEnvironment.ReadOptions() is not null && runtime.Options.ServiceName is not null
+                && Environment.GetEnvironmentVariable("MESH_REGISTER") != "false")
+            {
+                mesh.AddEtcdSelfRegistration();
+            }
+        });
     }
 }

@@ -35,6 +35,8 @@ internal sealed class EtcdConnection : IDisposable
 
     public Watch.WatchClient Watch => new(_channels[_current]);
 
+    public Lease.LeaseClient Lease => new(_channels[_current]);
+
     /// <summary>Moves on to the next member after a failure.</summary>
     public void Rotate()
     {

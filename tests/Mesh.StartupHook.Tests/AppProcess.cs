@@ -9,6 +9,7 @@ internal sealed class AppProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
+    private int _disposed;
 
     private AppProcess(Process process)
     {
@@ -42,6 +43,8 @@ internal sealed class AppProcess : IAsyncDisposable
     }
 
     public int ExitCode => _process.ExitCode;
+
+    public bool HasExited => _process.HasExited;
 
     public static AppProcess Start(string assembly, IDictionary<string, string?> environment, params string[] args)
     {
@@ -83,8 +86,16 @@ internal sealed class AppProcess : IAsyncDisposable
         return line["listening ".Length..].Trim().Split(',')[0];
     }
 
+    /// <summary>Asks the app to stop gracefully (SIGTERM), as an orchestrator does.</summary>
+    public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

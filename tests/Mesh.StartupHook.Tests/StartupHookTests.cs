@@ -1,3 +1,5 @@
+using Mesh.Providers.Etcd;
+using Mesh.Runtime;
 using Mesh.Testing;
 
 namespace Mesh.StartupHook.Tests;
@@ -117,6 +119,92 @@ public sealed class StartupHookTests(HookFixture fixture) : IClassFixture<HookFi
         Assert.Equal("gray", stockGray.LastHeaders["x-mesh-lane"]);
         Assert.Equal("orders", stockGray.LastHeaders["x-mesh-caller"]);
         Assert.Equal("frontend > orders > stock-base", await TryGet(client, frontendAddress + "/call", null));
+    }
+
+    private Dictionary<string, string?> Registered(EtcdServer etcd, string prefix, string name) => new()
+    {
+        ["DOTNET_STARTUP_HOOKS"] = fixture.HookPath,
+        ["MESH_ETCD_ENDPOINTS"] = etcd.Endpoints,
+        ["MESH_ETCD_PREFIX"] = prefix,
+        ["MESH_SERVICE_NAME"] = "orders",
+        ["MESH_ENDPOINT_ID"] = name,
+        ["MESH_LEASE_TTL"] = "2",
+        ["MESH_DRAIN_DELAY"] = "1",
+        ["PLAIN_NAME"] = name,
+    };
+
+    private static async Task<(MeshRuntime Runtime, EtcdConfigSource Source)> Caller(EtcdServer etcd, string prefix)
+    {
+        var runtime = new MeshRuntime();
+        var options = new EtcdProviderOptions { Prefix = prefix };
+        options.Endpoints.Add(etcd.ClientUrls[0]);
+        var source = new EtcdConfigSource(options);
+        await source.StartAsync(runtime, CancellationToken.None);
+        return (runtime, source);
+    }
+
+    private static int Endpoints(MeshRuntime runtime)
+        => runtime.Snapshot.Services.TryGetValue("orders", out var service) ? service.Endpoints.Length : 0;
+
+    [Fact]
+    public async Task SelfRegistered_KilledWithSigkill_DisappearsWithinLeaseTtl()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        await using var app = AppProcess.Start(fixture.App("PlainWeb"), Registered(etcd, "/regkill", "doomed"), "--urls", "http://127.0.0.1:0");
+        var (runtime, source) = await Caller(etcd, "/regkill");
+        await using var _ = source;
+        using var __ = runtime;
+        await Eventually.UntilAsync(() => Endpoints(runtime) == 1, "the app to register itself", TimeSpan.FromSeconds(30));
+
+        await app.DisposeAsync(); // SIGKILL: no chance to deregister
+
+        // The lease (2 s) expires and etcd deletes the key; allow for the watch to deliver it.
+        await Eventually.UntilAsync(() => Endpoints(runtime) == 0, "the dead instance to leave routing within the lease TTL", TimeSpan.FromSeconds(2 + 3));
+    }
+
+    [Fact]
+    public async Task SelfRegistered_GracefulStop_RemovedBeforePortCloses_NoFailedCalls()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        await using var leaving = AppProcess.Start(fixture.App("PlainWeb"), Registered(etcd, "/regstop", "leaving"), "--urls", "http://127.0.0.1:0");
+        await using var staying = AppProcess.Start(fixture.App("PlainWeb"), Registered(etcd, "/regstop", "staying"), "--urls", "http://127.0.0.1:0");
+        var (runtime, source) = await Caller(etcd, "/regstop");
+        await using var _ = source;
+        using var __ = runtime;
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        await Eventually.UntilAsync(() => Endpoints(runtime) == 2, "both instances to register", TimeSpan.FromSeconds(30));
+
+        using var client = new HttpClient();
+        var answers = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var stop = new CancellationTokenSource();
+        var load = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested && answers.Count + failures.Count < 20_000)
+            {
+                try
+                {
+                    answers.Enqueue(await client.GetStringAsync("http://orders/ping"));
+                }
+                catch (HttpRequestException ex)
+                {
+                    failures.Enqueue(ex.Message);
+                }
+            }
+        });
+        await Eventually.UntilAsync(() => answers.Contains("leaving") && answers.Contains("staying"), "both instances to serve");
+
+        leaving.Terminate();
+        Assert.Equal(0, await leaving.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        var afterExit = answers.Count;
+        await Eventually.UntilAsync(() => answers.Count > afterExit + 50, "calls to go on after the instance left");
+        await stop.CancelAsync();
+        await load;
+
+        Assert.Empty(failures);
+        Assert.Equal(1, Endpoints(runtime));
+        Assert.All(answers.Skip(afterExit), a => Assert.Equal("staying", a));
     }
 
     private static async Task<string?> TryGet(HttpClient client, string url, string? lane)

@@ -9,5 +9,6 @@ var name = Environment.GetEnvironmentVariable("PLAIN_NAME") ?? "plain";
 var next = Environment.GetEnvironmentVariable("PLAIN_NEXT") ?? "orders";
 app.MapGet("/call", async (IHttpClientFactory factory) =>
     name + " > " + await Task.Run(() => factory.CreateClient().GetStringAsync($"http://{next}/call")));
+app.MapGet("/ping", () => name);
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine("listening " + string.Join(",", app.Urls)));
 app.Run();

@@ -16,6 +16,7 @@ internal sealed class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnumerable<
     public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next) => builder =>
     {
         next(builder);
+        MeshGrpc.DisableChannelBalancing(builder.PrimaryHandler);
         var handlers = new List<DelegatingHandler> { new MeshRuntimeHandler(runtime) };
         foreach (var extension in _outbound)
         {

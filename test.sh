@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the repository. Installs what the tests need (etcd) when it is missing.
+# Runs every test of the repository. Installs what the tests need (etcd) when it is missing; the tests start
+# their own etcd processes on free loopback ports and stop them.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -8,9 +9,22 @@ if ! command -v etcd >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq etcd-server etcd-client >/dev/null
-  # The package starts a system etcd on the default ports; the tests start their own on free loopback ports.
+  # The package may start a system etcd on the default ports; the tests do not use it.
   (systemctl stop etcd 2>/dev/null || service etcd stop 2>/dev/null || pkill -x etcd 2>/dev/null || true)
 fi
 
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
 dotnet build Mesh.sln -c Release -nologo -v q
-dotnet test Mesh.sln -c Release --no-build -nologo -v q --logger "console;verbosity=normal" "$@"
+# The startup-hook tests run apps under the published hook, as users do.
+export MESH_TEST_HOOK_DIR="$results/hook"
+dotnet publish listeners/Mesh.StartupHook -c Release --no-build -o "$MESH_TEST_HOOK_DIR" -nologo -v q
+status=0
+dotnet test Mesh.sln -c Release --no-build -nologo -v q \
+  --logger "console;verbosity=normal" --logger trx --results-directory "$results" "$@" || status=$?
+
+# One closing line over every test project, in the plain form CI reads.
+sum() { cat "$results"/*.trx 2>/dev/null | grep -o "<Counters [^>]*" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' | awk '{ s += $1 } END { print s + 0 }'; }
+passed=$(sum passed); failed=$(sum failed); total=$(sum total); executed=$(sum executed)
+echo "${passed:-0} passed, ${failed:-0} failed, $(( ${total:-0} - ${executed:-0} )) skipped"
+exit $status

@@ -21,6 +21,6 @@ public static class MeshAdminBuilderExtensions
         }
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MeshAdminOptions>, MeshAdminOptionsValidator>());
-        return builder.AddInboundExtension<MeshAdminExtension>();
+        return builder.AddMeshInbound().AddExtension<MeshAdminExtension>();
     }
 }

@@ -25,7 +25,7 @@ public static class MeshGatewayBuilderExtensions
 
         builder.Services.AddSingleton<IProxyConfigProvider, MeshProxyConfigProvider>();
         builder.Services.TryAddSingleton<EdgeLaneRule>();
-        builder.AddInboundExtension<MeshEdgeContextExtension>();
+        builder.AddMeshInbound().AddExtension<MeshEdgeContextExtension>();
         return builder.Services.AddReverseProxy().AddTransforms<MeshEdgeTransformProvider>();
     }
 }

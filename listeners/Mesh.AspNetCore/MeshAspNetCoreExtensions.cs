@@ -14,14 +14,4 @@ public static class MeshAspNetCoreExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, MeshStartupFilter>());
         return builder;
     }
-
-    /// <summary>Adds an inbound extension.</summary>
-    public static IMeshBuilder AddInboundExtension<T>(this IMeshBuilder builder)
-        where T : class, IInboundExtension
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        builder.AddMeshInbound();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IInboundExtension, T>());
-        return builder;
-    }
 }

@@ -1,3 +1,4 @@
+using Mesh.Extensibility;
 using Mesh.Runtime;
 using Microsoft.AspNetCore.Http;
 
@@ -14,11 +15,11 @@ internal sealed class MeshInboundMiddleware
     private readonly MeshRuntime _runtime;
     private readonly IInboundExtension[] _extensions;
 
-    public MeshInboundMiddleware(RequestDelegate next, MeshRuntime runtime, IEnumerable<IInboundExtension> extensions)
+    public MeshInboundMiddleware(RequestDelegate next, MeshRuntime runtime, IEnumerable<IMeshExtension> extensions)
     {
         _next = next;
         _runtime = runtime;
-        _extensions = [.. extensions.OrderBy(e => e.Order)];
+        _extensions = [.. extensions.OfType<IInboundExtension>().OrderBy(e => e.Order)];
     }
 
     public async Task InvokeAsync(HttpContext context)

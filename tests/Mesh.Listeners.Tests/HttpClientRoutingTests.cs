@@ -1,26 +1,265 @@
-using System.Net.Http;
 using Mesh.Http;
+using Mesh.Routing;
 using Mesh.Runtime;
 using Mesh.Testing;
+using Microsoft.AspNetCore.Http;
 
 namespace Mesh.Listeners.Tests;
 
-public sealed class HttpClientRoutingTests
+/// <summary>Routing of a plain <c>new HttpClient()</c> the application never configured.</summary>
+public sealed class HttpClientRoutingTests : IAsyncLifetime
 {
-    [Fact]
-    public async Task RawHttpClient_ServiceHost_IsRoutedToEndpoint()
+    private TestBackend _v1 = null!;
+    private TestBackend _v2 = null!;
+    private TestBackend _gray = null!;
+
+    public async Task InitializeAsync()
     {
-        await using var v1 = await TestBackend.StartAsync("orders-v1");
-        using var runtime = new MeshRuntime();
-        Assert.Empty(runtime.ApplyJson($$"""
-            { "services": { "orders": { "endpoints": [ { "id": "o1", "address": "{{v1.Address}}" } ] } } }
-            """, "test"));
+        _v1 = await TestBackend.StartAsync("orders-v1");
+        _v2 = await TestBackend.StartAsync("orders-v2");
+        _gray = await TestBackend.StartAsync("orders-gray");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _v1.DisposeAsync();
+        await _v2.DisposeAsync();
+        await _gray.DisposeAsync();
+    }
+
+    private string Config(string extraPolicy = "") => $$"""
+        {
+          "mesh": { "serviceName": "frontend" },
+          "services": {
+            "orders": {
+              "endpoints": [
+                { "id": "v1", "address": "{{_v1.Address}}", "tags": { "version": "v1" } },
+                { "id": "v2", "address": "{{_v2.Address}}", "tags": { "version": "v2" } },
+                { "id": "gray", "address": "{{_gray.Address}}", "tags": { "version": "v2", "lane": "gray" } }
+              ],
+              "policy": {
+                {{extraPolicy}}
+                "routes": [ { "name": "beta", "match": { "headers": { "x-user": { "prefix": "beta-" } } },
+                              "destinations": [ { "subset": { "version": "v2" } } ] } ]
+              }
+            }
+          }
+        }
+        """;
+
+    private MeshRuntime Runtime(string? json = null)
+    {
+        var runtime = new MeshRuntime();
+        var errors = runtime.ApplyJson(json ?? Config(), "test");
+        Assert.True(errors.Count == 0, string.Join("; ", errors));
+        return runtime;
+    }
+
+    [Fact]
+    public async Task Get_ServiceHost_RoundRobinsOverBaseLane()
+    {
+        using var runtime = Runtime();
         using var attachment = MeshAgent.Attach(runtime);
         using var scope = MeshAgent.UseRuntime(runtime);
-
         using var client = new HttpClient();
-        var body = await client.GetStringAsync("http://orders/api/x");
 
-        Assert.Equal("orders-v1", body);
+        var bodies = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            bodies.Add(await client.GetStringAsync("http://orders/api/x"));
+        }
+
+        Assert.Equal(2, bodies.Count(b => b == "orders-v1"));
+        Assert.Equal(2, bodies.Count(b => b == "orders-v2"));
+    }
+
+    [Fact]
+    public async Task Get_HeaderRoute_GoesToSubset_PathAndQueryKept()
+    {
+        using var runtime = Runtime();
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+        string? path = null;
+        _v2.Handler = context =>
+        {
+            path = context.Request.Path + context.Request.QueryString;
+            return context.Response.WriteAsync("v2");
+        };
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/api/items?id=7");
+        request.Headers.Add("x-user", "beta-1");
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal("v2", await response.Content.ReadAsStringAsync());
+        Assert.Equal("/api/items?id=7", path);
+    }
+
+    [Fact]
+    public async Task Get_LaneHeader_GoesToLaneEndpoint_CallerStamped()
+    {
+        using var runtime = Runtime();
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/");
+        request.Headers.Add("x-mesh-lane", "gray");
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal("orders-gray", await response.Content.ReadAsStringAsync());
+        Assert.Equal("frontend", response.Headers.GetValues("x-seen-x-mesh-caller").Single());
+    }
+
+    [Fact]
+    public async Task Get_AmbientContextLane_FollowsTaskRun_AndIsStamped()
+    {
+        using var runtime = Runtime();
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+        using var context = MeshContext.Use(new MeshContext("gray", baggage: "user=42"));
+
+        using var response = await Task.Run(() => client.GetAsync("http://orders/"));
+
+        Assert.Equal("orders-gray", await response.Content.ReadAsStringAsync());
+        Assert.Equal("gray", response.Headers.GetValues("x-seen-x-mesh-lane").Single());
+        Assert.Equal("user=42", response.Headers.GetValues("x-seen-baggage").Single());
+    }
+
+    [Fact]
+    public async Task Get_UnknownHost_PassesThroughUntouched()
+    {
+        using var runtime = Runtime();
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+
+        using var response = await client.GetAsync($"{_v1.Address}/direct");
+
+        Assert.Equal("orders-v1", await response.Content.ReadAsStringAsync());
+        Assert.False(response.Headers.Contains("x-seen-x-mesh-caller"));
+        Assert.All(runtime.Snapshot.Services["orders"].Endpoints, e => Assert.Equal(0, e.State.Requests));
+    }
+
+    [Fact]
+    public async Task Get_NoEndpoint_ThrowsMeshRoutingExceptionWithReason()
+    {
+        using var runtime = Runtime("""{ "services": { "orders": { "endpoints": [] } } }""");
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+
+        var ex = await Assert.ThrowsAsync<MeshRoutingException>(() => client.GetStringAsync("http://orders/"));
+
+        Assert.Equal(RouteStatus.NoEndpoint, ex.Status);
+        Assert.Contains("service 'orders' has no endpoint", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_LaneRejectPolicy_ThrowsMeshRoutingException()
+    {
+        using var runtime = Runtime(Config("\"lane\": { \"fallback\": \"reject\" },"));
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/");
+        request.Headers.Add("x-mesh-lane", "blue");
+
+        var ex = await Assert.ThrowsAsync<MeshRoutingException>(() => client.SendAsync(request));
+
+        Assert.Equal(RouteStatus.LaneRejected, ex.Status);
+    }
+
+    [Fact]
+    public async Task Outcomes_SuccessAndConnectFailure_ReportedOnce_ActiveCountReturnsToZero()
+    {
+        await using var doomed = await TestBackend.StartAsync("doomed");
+        using var runtime = Runtime($$"""{ "services": { "orders": { "endpoints": [ { "id": "d", "address": "{{doomed.Address}}" } ] } } }""");
+        var outcomes = new OutcomeRecorder();
+        runtime.AddObserver(outcomes);
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => client.GetStringAsync("http://orders/")));
+        await doomed.DisposeAsync();
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync("http://orders/"));
+
+        var state = runtime.Snapshot.Services["orders"].EndpointsById["d"].State;
+        Assert.Equal(21, state.Requests);
+        Assert.Equal(1, state.Failures);
+        Assert.Equal(0, state.ActiveRequests);
+        Assert.Equal(20, outcomes.Count(OutcomeKind.Success));
+        Assert.Equal(1, outcomes.Count(OutcomeKind.ConnectFailure));
+    }
+
+    [Fact]
+    public async Task Outcomes_ServerError_CountsAsFailure()
+    {
+        using var runtime = Runtime();
+        var outcomes = new OutcomeRecorder();
+        runtime.AddObserver(outcomes);
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+        _gray.Handler = context =>
+        {
+            context.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        };
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/");
+        request.Headers.Add("x-mesh-lane", "gray");
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(503, (int)response.StatusCode);
+        Assert.Equal(1, outcomes.Count(OutcomeKind.ServerError));
+    }
+
+    [Fact]
+    public async Task Outcomes_CanceledCall_ReportedAsCanceled()
+    {
+        using var runtime = Runtime();
+        var outcomes = new OutcomeRecorder();
+        runtime.AddObserver(outcomes);
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+        var release = new TaskCompletionSource();
+        _gray.Handler = async context => await release.Task.WaitAsync(context.RequestAborted);
+        using var cts = new CancellationTokenSource();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/");
+        request.Headers.Add("x-mesh-lane", "gray");
+
+        var call = client.SendAsync(request, cts.Token);
+        await Eventually.UntilAsync(() => _gray.Requests > 0, "the request to reach the backend");
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        release.SetResult();
+
+        Assert.Equal(1, outcomes.Count(OutcomeKind.Canceled));
+        Assert.Equal(0, runtime.Snapshot.Services["orders"].EndpointsById["gray"].State.ActiveRequests);
+    }
+
+    private sealed class OutcomeRecorder : IOutcomeObserver
+    {
+        private readonly List<OutcomeKind> _kinds = [];
+
+        public void OnOutcome(in CallOutcome outcome)
+        {
+            lock (_kinds)
+            {
+                _kinds.Add(outcome.Kind);
+            }
+        }
+
+        public int Count(OutcomeKind kind)
+        {
+            lock (_kinds)
+            {
+                return _kinds.Count(k => k == kind);
+            }
+        }
     }
 }

@@ -36,8 +36,8 @@ public sealed class TestBackend : IAsyncDisposable
     /// <summary>Requests handled so far.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
-    /// <summary>The most recent request's headers.</summary>
-    public IHeaderDictionary? LastHeaders { get; private set; }
+    /// <summary>A copy of the most recent request's headers (Kestrel reuses its own header objects).</summary>
+    public IReadOnlyDictionary<string, string> LastHeaders { get; private set; } = new Dictionary<string, string>();
 
     /// <summary>When set, handles requests instead of the default answer.</summary>
     public Func<HttpContext, Task>? Handler { get; set; }
@@ -54,7 +54,7 @@ public sealed class TestBackend : IAsyncDisposable
         app.Run(async context =>
         {
             Interlocked.Increment(ref backend._requests);
-            backend.LastHeaders = context.Request.Headers;
+            backend.LastHeaders = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
             if (backend.Handler is { } handler)
             {
                 await handler(context);

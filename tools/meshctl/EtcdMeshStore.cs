@@ -2,6 +2,7 @@ using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
 using Mesh.Configuration;
+using Mesh.Providers.Etcd;
 
 namespace Mesh.Cli;
 
@@ -37,62 +38,24 @@ internal sealed class EtcdMeshStore : IDisposable
     }
 
     /// <summary>
-    /// Assembles the whole mesh document from the keys under the prefix, one range read. Keys that do not parse are
-    /// returned as errors naming the key, and left out, as the runtime's provider does.
+    /// Assembles the whole mesh document from the keys under the prefix, one range read, the way the runtime's
+    /// provider does: a key whose value is invalid is left out and returned as an error naming the key.
     /// </summary>
     public async Task<(MeshDocument Document, List<ValidationError> Errors)> ReadDocumentAsync(CancellationToken cancellationToken)
     {
-        var response = await _client.GetRangeAsync(Keys.Prefix + "/", cancellationToken: cancellationToken).ConfigureAwait(false);
-        var document = new MeshDocument { Services = new Dictionary<string, ServiceDocument>(StringComparer.OrdinalIgnoreCase) };
+        var response = await _client.GetRangeAsync(Keys.Range, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var state = new EtcdDocumentState(Keys, new MeshValidator());
         var errors = new List<ValidationError>();
         foreach (var kv in response.Kvs)
         {
             var key = kv.Key.ToStringUtf8();
-            var json = kv.Value.ToStringUtf8();
-            if (key == Keys.Config)
+            if (Keys.Parse(key).Kind != EtcdKeyKind.Unknown)
             {
-                if (MeshJson.TryParseSettings(json, out var settings, out var error))
-                {
-                    document.Mesh = settings;
-                }
-                else
-                {
-                    errors.Add(error! with { Path = $"{key} {error!.Path}" });
-                }
-
-                continue;
-            }
-
-            if (!Keys.TryParse(key, out var service, out var kind, out var id))
-            {
-                continue;
-            }
-
-            var serviceDocument = document.Services.TryGetValue(service, out var existing) ? existing : document.Services[service] = new ServiceDocument();
-            if (kind == "policy")
-            {
-                if (MeshJson.TryParsePolicy(json, out var policy, out var error))
-                {
-                    serviceDocument.Policy = policy;
-                }
-                else
-                {
-                    errors.Add(error! with { Path = $"{key} {error!.Path}" });
-                }
-            }
-            else if (MeshJson.TryParseEndpoint(json, out var endpoint, out var error))
-            {
-                // The key names the endpoint; a document without its own id takes it from there.
-                endpoint.Id ??= id;
-                (serviceDocument.Endpoints ??= []).Add(endpoint);
-            }
-            else
-            {
-                errors.Add(error! with { Path = $"{key} {error!.Path}" });
+                errors.AddRange(state.Put(key, kv.Value.ToStringUtf8()).Select(e => e with { Path = $"{key} {e.Path}" }));
             }
         }
 
-        return (document, errors);
+        return (state.ToDocument(), errors);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mesh.Providers.Etcd;
 using System.Text.Json;
 using Spectre.Console;
 

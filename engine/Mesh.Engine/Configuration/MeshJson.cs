@@ -8,7 +8,7 @@ namespace Mesh.Configuration;
 public static class MeshJson
 {
     /// <summary>Largest document accepted, in characters; larger input is rejected, not parsed.</summary>
-    public const int MaxDocumentLength = 4 * 1024 * 1024;
+    public const int MaxDocumentLength = 1024 * 1024;
 
     /// <summary>Serializer options of the contract: camelCase, unknown fields are errors, comments allowed.</summary>
     public static JsonSerializerOptions Options => MeshJsonContext.Default.Options;
@@ -65,13 +65,24 @@ public static class MeshJson
 
     private static string Describe(JsonException ex)
     {
-        // The serializer's message repeats the path and adds type names meant for developers; keep its
-        // first sentence and the line position, which is what an operator fixing a file needs.
+        // The serializer's messages name .NET types and repeat the path; an operator fixing a file needs the
+        // field, the reason and the position.
         var message = ex.Message;
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         if (cut > 0)
         {
             message = message[..cut];
+        }
+
+        const string unmapped = "could not be mapped to any .NET member";
+        if (message.Contains(unmapped, StringComparison.Ordinal))
+        {
+            var name = message.Split('\'')[1];
+            message = $"unknown field '{name}' (field names are camelCase and case-sensitive)";
+        }
+        else if (message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            message = "the value could not be converted to the field's type (wrong type: e.g. text where a number, true/false or \"hh:mm:ss\" is expected)";
         }
 
         return ex.LineNumber is { } line ? $"{message} (line {line + 1}, position {ex.BytePositionInLine + 1})" : message;

@@ -79,6 +79,7 @@ public sealed class MeshValidator
         {
             var ids = new HashSet<string>(StringComparer.Ordinal);
             long totalWeight = 0;
+            var weightsValid = true;
             for (var i = 0; i < endpoints.Count; i++)
             {
                 var endpointPath = $"{path}.endpoints[{i}]";
@@ -95,10 +96,11 @@ public sealed class MeshValidator
                     errors.Add(new($"{endpointPath}.id", $"duplicate endpoint id '{id}' in service '{name}'"));
                 }
 
+                weightsValid &= endpoint.Weight is null or >= 0;
                 totalWeight += Math.Max(0, endpoint.Weight ?? EndpointWeights.Default);
             }
 
-            if (endpoints.Count > 0 && totalWeight == 0)
+            if (endpoints.Count > 0 && weightsValid && totalWeight == 0)
             {
                 errors.Add(new($"{path}.endpoints", $"total weight of the endpoints of service '{name}' is 0: no endpoint could ever be picked"));
             }

@@ -34,10 +34,7 @@ public abstract class EndpointPicker
     {
         for (var strictness = Strictness.Strict; strictness <= Strictness.IgnoreAll; strictness++)
         {
-            var picked = _warmUp is not null && context.Timestamp < _warmUntil
-                ? PickWarming(context, strictness)
-                : PickCore(context, strictness);
-            if (picked is not null)
+            if (PickAt(context, strictness) is { } picked)
             {
                 return picked;
             }
@@ -45,6 +42,12 @@ public abstract class EndpointPicker
 
         return null;
     }
+
+    /// <summary>Picks a healthy endpoint not yet tried, or null when there is none.</summary>
+    public Endpoint? PickAvailable(in PickContext context) => PickAt(context, Strictness.Strict);
+
+    private Endpoint? PickAt(in PickContext context, Strictness strictness)
+        => _warmUp is not null && context.Timestamp < _warmUntil ? PickWarming(context, strictness) : PickCore(context, strictness);
 
     /// <summary>The balancer's own choice among the available candidates, or null when none is available.</summary>
     private protected abstract Endpoint? PickCore(in PickContext context, Strictness strictness);

@@ -7,20 +7,20 @@ namespace Mesh.Routing;
 /// <summary>A compiled route: its conditions and weighted destinations.</summary>
 public sealed class CompiledRoute
 {
-    private readonly long[] _cumulative;
+    private readonly WeightedDestinations _all;
+    private readonly FrozenDictionary<string, WeightedDestinations> _byLane;
 
     internal CompiledRoute(string name, RequestMatcher matcher, CompiledDestination[] destinations)
     {
         Name = name;
         Matcher = matcher;
         Destinations = destinations;
-        _cumulative = new long[destinations.Length];
-        long total = 0;
-        for (var i = 0; i < destinations.Length; i++)
-        {
-            total += destinations[i].Weight;
-            _cumulative[i] = total;
-        }
+        _all = new WeightedDestinations(destinations);
+
+        // A lane outranks the route's split: a request in lane X goes to the destinations that have X endpoints,
+        // in their relative weights, and only falls back when none has.
+        _byLane = destinations.SelectMany(d => d.LanePickers.Keys).Distinct(StringComparer.Ordinal)
+            .ToFrozenDictionary(lane => lane, lane => new WeightedDestinations([.. destinations.Where(d => d.LanePickers.ContainsKey(lane))]), StringComparer.Ordinal);
     }
 
     /// <summary>The route name (<c>default</c> for the implicit catch-all).</summary>
@@ -32,16 +32,38 @@ public sealed class CompiledRoute
     /// <summary>The weighted destinations.</summary>
     public CompiledDestination[] Destinations { get; }
 
-    internal CompiledDestination PickDestination()
+    /// <summary>Picks a destination by weight; for a lane that some destinations serve, among those only.</summary>
+    internal CompiledDestination PickDestination(string? lane)
+        => lane is not null && _byLane.TryGetValue(lane, out var laneDestinations) ? laneDestinations.Pick() : _all.Pick();
+
+    private sealed class WeightedDestinations
     {
-        if (Destinations.Length == 1)
+        private readonly CompiledDestination[] _destinations;
+        private readonly long[] _cumulative;
+
+        public WeightedDestinations(CompiledDestination[] destinations)
         {
-            return Destinations[0];
+            _destinations = destinations;
+            _cumulative = new long[destinations.Length];
+            long total = 0;
+            for (var i = 0; i < destinations.Length; i++)
+            {
+                total += destinations[i].Weight;
+                _cumulative[i] = total;
+            }
         }
 
-        var target = Random.Shared.NextInt64(_cumulative[^1]) + 1;
-        var index = Array.BinarySearch(_cumulative, target);
-        return Destinations[index < 0 ? ~index : index];
+        public CompiledDestination Pick()
+        {
+            if (_destinations.Length == 1)
+            {
+                return _destinations[0];
+            }
+
+            var target = Random.Shared.NextInt64(_cumulative[^1]) + 1;
+            var index = Array.BinarySearch(_cumulative, target);
+            return _destinations[index < 0 ? ~index : index];
+        }
     }
 }
 

@@ -91,7 +91,7 @@ public sealed class MeshSnapshot
             }
         }
 
-        var destination = route.PickDestination();
+        var destination = route.PickDestination(lane);
         EndpointPicker? picker;
         if (destination.ExplicitPicker is not null)
         {
@@ -118,10 +118,42 @@ public sealed class MeshSnapshot
         }
 
         var hashKey = service.HashOn is { } hashOn ? HashKey(ref request, hashOn) : default;
-        var endpoint = picker.Pick(new PickContext(timestamp, hashKey, excluded));
+        var context = new PickContext(timestamp, hashKey, excluded);
+        var endpoint = picker.PickAvailable(context) ?? Failover(service, route, lane, context) ?? picker.Pick(context);
         return endpoint is null
             ? RouteDecision.Failed(RouteStatus.NoEndpoint, service, route, lane, $"service '{service.Name}' has no endpoint to pick")
             : RouteDecision.Routed(service, route, endpoint, lane);
+    }
+
+    // The chosen destination has no healthy, untried endpoint (ejected, or tried by an earlier attempt of this
+    // call): availability outranks the route's split, so look in the route's other destinations — the lane's
+    // endpoints first, then, unless the lane rejects, the base lane's — before sending to an unhealthy one.
+    private static Endpoint? Failover(MeshService service, CompiledRoute route, string? lane, in PickContext context)
+    {
+        foreach (var destination in route.Destinations)
+        {
+            var picker = destination.ExplicitPicker
+                ?? (lane is not null && destination.LanePickers.TryGetValue(lane, out var lanePicker) ? lanePicker : null);
+            if (picker?.PickAvailable(context) is { } endpoint)
+            {
+                return endpoint;
+            }
+        }
+
+        if (lane is not null && service.RejectMissingLane)
+        {
+            return null;
+        }
+
+        foreach (var destination in route.Destinations)
+        {
+            if (destination.ExplicitPicker is null && destination.BasePicker?.PickAvailable(context) is { } endpoint)
+            {
+                return endpoint;
+            }
+        }
+
+        return null;
     }
 
     private static ReadOnlySpan<char> HashKey<TRequest>(ref TRequest request, HashOnDocument hashOn)

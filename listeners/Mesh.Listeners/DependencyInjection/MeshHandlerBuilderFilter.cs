@@ -1,3 +1,4 @@
+using Mesh.Extensibility;
 using Mesh.Http;
 using Mesh.Runtime;
 using Microsoft.Extensions.Http;
@@ -8,12 +9,31 @@ namespace Mesh;
 /// Puts the mesh's handler at the outside of every <c>IHttpClientFactory</c> client, so the client's requests are
 /// routed by this app's runtime (not another one in the same process) and extensions can re-send them.
 /// </summary>
-internal sealed class MeshHandlerBuilderFilter(MeshRuntime runtime) : IHttpMessageHandlerBuilderFilter
+internal sealed class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnumerable<IMeshExtension> extensions) : IHttpMessageHandlerBuilderFilter
 {
+    private readonly IOutboundExtension[] _outbound = [.. extensions.OfType<IOutboundExtension>().OrderBy(e => e.Order)];
+
     public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next) => builder =>
     {
         next(builder);
-        builder.AdditionalHandlers.Insert(0, new MeshRuntimeHandler(runtime));
+        MeshGrpc.DisableChannelBalancing(builder.PrimaryHandler);
+        var handlers = new List<DelegatingHandler> { new MeshRuntimeHandler(runtime) };
+        foreach (var extension in _outbound)
+        {
+            try
+            {
+                handlers.Add(extension.CreateHandler(runtime));
+            }
+            catch (Exception ex)
+            {
+                runtime.ReportExtensionFailure(extension.Name, ex);
+            }
+        }
+
+        for (var i = handlers.Count - 1; i >= 0; i--)
+        {
+            builder.AdditionalHandlers.Insert(0, handlers[i]);
+        }
     };
 }
 

@@ -1,3 +1,4 @@
+using Mesh.Extensibility;
 using Mesh.Providers;
 using Mesh.Runtime;
 using Microsoft.Extensions.Hosting;
@@ -6,13 +7,25 @@ using Microsoft.Extensions.Options;
 namespace Mesh;
 
 /// <summary>Starts the configuration sources and attaches the runtime to the listeners for the app's lifetime.</summary>
-internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOptions> options, IServiceProvider services) : IHostedService
+internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOptions> options, IEnumerable<IMeshExtension> extensions, IServiceProvider services)
+    : IHostedService
 {
     private readonly List<IMeshConfigSource> _sources = [];
     private IDisposable? _attachment;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (options.Value.ExternalRuntime is not null)
+        {
+            return;
+        }
+
+        // Extensions may take the runtime in their constructor, so they join it here, after both exist.
+        foreach (var observer in extensions.OrderBy(e => e.Order).OfType<IOutcomeObserver>())
+        {
+            runtime.AddObserver(observer);
+        }
+
         var settings = options.Value;
         if (settings.ConfigPath is { Length: > 0 } path)
         {

@@ -18,6 +18,12 @@ public sealed class MeshOptions
     /// <summary>Configuration sources besides the file; providers such as etcd add theirs here.</summary>
     public IList<Func<IServiceProvider, IMeshConfigSource>> Sources { get; } = [];
 
+    /// <summary>
+    /// A runtime created and fed elsewhere (by the startup hook): the app's services use it instead of creating
+    /// their own, and neither start sources nor attach it again.
+    /// </summary>
+    public MeshRuntime? ExternalRuntime { get; set; }
+
     /// <summary>Routes calls from the embedded JSON file at <paramref name="path"/>.</summary>
     public MeshOptions UseFile(string path)
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Mesh;
-using Mesh.Http;
+using Mesh.Extensibility;
 using Mesh.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -50,12 +50,38 @@ public static class MeshServiceCollectionExtensions
         services.TryAddSingleton(provider =>
         {
             var options = provider.GetRequiredService<IOptions<MeshOptions>>().Value;
+            if (options.ExternalRuntime is { } external)
+            {
+                return external;
+            }
+
             options.Runtime.ServiceName ??= options.ServiceName;
             return new MeshRuntime(options.Runtime, provider.GetService<ILoggerFactory>(), provider.GetService<TimeProvider>(), provider.GetService<IMeterFactory>());
         });
         services.AddHostedService<MeshHostedService>();
         services.AddHttpClient();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, MeshHandlerBuilderFilter>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds an extension: one singleton that joins every point it implements (<see cref="IOutcomeObserver"/>,
+    /// <see cref="IOutboundExtension"/>, and in ASP.NET Core apps the inbound pipeline).
+    /// </summary>
+    public static IMeshBuilder AddExtension<T>(this IMeshBuilder builder)
+        where T : class, IMeshExtension
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<T>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeshExtension, T>(provider => provider.GetRequiredService<T>()));
+        return builder;
+    }
+
+    /// <summary>Adds an extension instance.</summary>
+    public static IMeshBuilder AddExtension(this IMeshBuilder builder, IMeshExtension extension)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton(extension);
         return builder;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mesh.Configuration;
+using Mesh.Providers.Etcd;
 
 namespace Mesh.Cli.Commands;
 

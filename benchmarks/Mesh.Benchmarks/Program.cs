@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Mesh.Benchmarks.RouteBenchmarks).Assembly).Run(args);

@@ -1,0 +1,114 @@
+using Mesh.Http;
+using Mesh.Model;
+using Mesh.Runtime;
+using Polly;
+using Polly.CircuitBreaker;
+
+namespace Mesh.Extensions.Resilience;
+
+/// <summary>
+/// Runs each call to a mesh service through the service's pipeline (total timeout → retry → breaker → per-try
+/// timeout). Every attempt starts again from the logical address (<c>http://orders/...</c>) with the endpoints
+/// already tried marked in <see cref="MeshRequestOptions.Attempted"/>, so the listener routes a retry to a
+/// different endpoint.
+/// </summary>
+internal sealed class MeshResilienceHandler(MeshRuntime runtime, ServicePipelines pipelines) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var snapshot = runtime.Snapshot;
+        if (request.RequestUri is not { IsAbsoluteUri: true } original || !snapshot.Enabled || !snapshot.TryGetService(original.Host, out var service))
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var pipeline = pipelines.Get(service);
+        if (pipeline.Pipeline is null)
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var attempted = new List<Endpoint>(2);
+        request.Options.Set(MeshRequestOptions.Attempted, attempted);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(ServicePipelines.RequestKey, request);
+        pipeline.Budget?.RequestStarted();
+        try
+        {
+            var state = new AttemptState(this, request, original, attempted, pipeline.Budget);
+            var outcome = await pipeline.Pipeline.ExecuteOutcomeAsync(
+                static async (ctx, state) => await state.Handler.AttemptAsync(state, ctx.CancellationToken).ConfigureAwait(false),
+                context,
+                state).ConfigureAwait(false);
+            if (outcome.Exception is BrokenCircuitException broken)
+            {
+                throw new MeshCircuitOpenException(service.Name, broken);
+            }
+
+            outcome.ThrowIfException();
+            return outcome.Result!;
+        }
+        finally
+        {
+            pipeline.Budget?.RequestEnded();
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async ValueTask<Outcome<HttpResponseMessage>> AttemptAsync(AttemptState state, CancellationToken cancellationToken)
+    {
+        var request = state.Request;
+        var retry = state.Attempts++ > 0;
+        request.RequestUri = state.Original;
+        ((IDictionary<string, object?>)request.Options).Remove(MeshRequestOptions.Call.Key);
+        try
+        {
+            return Outcome.FromResult(await base.SendAsync(request, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is not MeshRoutingException)
+        {
+            return Outcome.FromException<HttpResponseMessage>(ex);
+        }
+        finally
+        {
+            if (request.Options.TryGetValue(MeshRequestOptions.Call, out var call))
+            {
+                state.Attempted.Add(call.Endpoint);
+            }
+
+            if (retry)
+            {
+                state.Budget?.RetryEnded();
+            }
+        }
+    }
+
+    private sealed class AttemptState(MeshResilienceHandler handler, HttpRequestMessage request, Uri original, List<Endpoint> attempted, Retry.RetryBudget? budget)
+    {
+        public MeshResilienceHandler Handler { get; } = handler;
+
+        public HttpRequestMessage Request { get; } = request;
+
+        public Uri Original { get; } = original;
+
+        public List<Endpoint> Attempted { get; } = attempted;
+
+        public Retry.RetryBudget? Budget { get; } = budget;
+
+        public int Attempts { get; set; }
+    }
+}
+
+/// <summary>Thrown when a service's circuit breaker is open: the call failed fast, without a connection attempt.</summary>
+public sealed class MeshCircuitOpenException : HttpRequestException
+{
+    /// <summary>Creates the exception.</summary>
+    public MeshCircuitOpenException(string service, Exception inner)
+        : base(HttpRequestError.Unknown, $"the circuit breaker of service '{service}' is open: the call failed fast, without a connection attempt", inner)
+    {
+        Service = service;
+    }
+
+    /// <summary>The service whose breaker is open.</summary>
+    public string Service { get; }
+}

@@ -1,0 +1,27 @@
+using Mesh.Extensibility;
+using Mesh.Runtime;
+
+namespace Mesh.Extensions.Resilience;
+
+/// <summary>
+/// Retry (to a different endpoint), timeouts and the service circuit breaker for <c>IHttpClientFactory</c> clients,
+/// from each service's live policy, on Microsoft.Extensions.Http.Resilience (Polly).
+/// </summary>
+public sealed class ResilienceExtension : IOutboundExtension
+{
+    private ServicePipelines? _pipelines;
+
+    /// <inheritdoc />
+    public string Name => "resilience";
+
+    /// <inheritdoc />
+    public int Order => 100;
+
+    /// <inheritdoc />
+    public DelegatingHandler CreateHandler(MeshRuntime runtime)
+    {
+        // One pipeline set per runtime, shared by every client, so breakers see all of the app's calls.
+        var pipelines = _pipelines ??= new ServicePipelines(runtime);
+        return new MeshResilienceHandler(runtime, pipelines);
+    }
+}

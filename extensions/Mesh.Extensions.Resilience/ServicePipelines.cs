@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Mesh.Extensions.Resilience.Retry;
+using Mesh.Routing;
+using Mesh.Runtime;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+
+namespace Mesh.Extensions.Resilience;
+
+/// <summary>
+/// One Polly pipeline per service, built from the service's policy and rebuilt only when the policy text changes
+/// (<see cref="MeshService.PolicyFingerprint"/>), so breaker state survives unrelated configuration changes.
+/// </summary>
+internal sealed class ServicePipelines
+{
+    public static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("Mesh.Request");
+
+    private readonly ConcurrentDictionary<string, ServicePipeline> _pipelines = new(StringComparer.OrdinalIgnoreCase);
+    private readonly MeshRuntime _runtime;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _breakerTransitions;
+
+    public ServicePipelines(MeshRuntime runtime)
+    {
+        _runtime = runtime;
+        _retries = runtime.Telemetry.Meter.CreateCounter<long>("mesh.retries", "{retry}", "Attempts re-sent by the mesh, by service.");
+        _breakerTransitions = runtime.Telemetry.Meter.CreateCounter<long>("mesh.circuit_breaker.transitions", "{transition}",
+            "Circuit breaker state changes, by service and new state (open, half_open, closed).");
+    }
+
+    public ServicePipeline Get(MeshService service)
+    {
+        if (_pipelines.TryGetValue(service.Name, out var current) && current.Fingerprint == service.PolicyFingerprint)
+        {
+            return current;
+        }
+
+        var built = Build(service);
+        _pipelines[service.Name] = built;
+        return built;
+    }
+
+    private ServicePipeline Build(MeshService service)
+    {
+        var policy = service.Policy;
+        var tag = new KeyValuePair<string, object?>("mesh.service", service.Name);
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _runtime.Time, Name = $"mesh-{service.Name}" };
+        if (policy.Timeout is { } total)
+        {
+            builder.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = total, Name = "total-timeout" });
+        }
+
+        RetryConditions? conditions = null;
+        RetryBudget? budget = null;
+        if (policy.Retry is { MaxAttempts: > 1 } retry)
+        {
+            conditions = new RetryConditions(retry);
+            budget = new RetryBudget(retry.BudgetPercent ?? 20);
+            var retryConditions = conditions;
+            var retryBudget = budget;
+            builder.AddRetry(new HttpRetryStrategyOptions
+            {
+                MaxRetryAttempts = retry.MaxAttempts.Value - 1,
+                Delay = retry.Backoff ?? TimeSpan.FromMilliseconds(25),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldRetryAfterHeader = false,
+                ShouldHandle = args =>
+                {
+                    var request = args.Context.Properties.GetValue(RequestKey, null!);
+                    var retryIt = args.Outcome.Exception is not Polly.CircuitBreaker.BrokenCircuitException
+                        && retryConditions.ShouldRetry(request.Method, args.Outcome.Result, args.Outcome.Exception)
+                        && retryBudget.TryStartRetry();
+                    return ValueTask.FromResult(retryIt);
+                },
+                OnRetry = _ =>
+                {
+                    _retries.Add(1, tag);
+                    return default;
+                },
+            });
+        }
+
+        if (policy.CircuitBreaker is { } breaker && breaker.Scope != "endpoint")
+        {
+            builder.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+            {
+                FailureRatio = breaker.FailureRatio ?? 0.5,
+                MinimumThroughput = breaker.MinimumThroughput ?? 20,
+                SamplingDuration = breaker.SamplingDuration ?? TimeSpan.FromSeconds(30),
+                BreakDuration = breaker.BreakDuration ?? TimeSpan.FromSeconds(30),
+                ShouldHandle = args => ValueTask.FromResult(Failures.IsBreakerFailure(args.Outcome.Result, args.Outcome.Exception)),
+                OnOpened = _ => Transition("open"),
+                OnHalfOpened = _ => Transition("half_open"),
+                OnClosed = _ => Transition("closed"),
+            });
+        }
+
+        if (policy.Retry?.PerTryTimeout is { } perTry)
+        {
+            builder.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = perTry, Name = "attempt-timeout" });
+        }
+
+        var active = policy.Timeout is not null || conditions is not null || policy.CircuitBreaker is not null || policy.Retry?.PerTryTimeout is not null;
+        return new ServicePipeline(service.PolicyFingerprint, active ? builder.Build() : null, budget);
+
+        ValueTask Transition(string state)
+        {
+            _breakerTransitions.Add(1, tag, new KeyValuePair<string, object?>("mesh.state", state));
+            return default;
+        }
+    }
+}
+
+/// <summary>The pipeline of one service at one policy version; null when the policy asks for no resilience.</summary>
+internal sealed record ServicePipeline(string Fingerprint, ResiliencePipeline<HttpResponseMessage>? Pipeline, RetryBudget? Budget);

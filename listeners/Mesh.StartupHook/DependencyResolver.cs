@@ -1,0 +1,46 @@
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace Mesh.StartupHook;
+
+/// <summary>
+/// Resolves the hook's own dependencies from its folder. The handler runs only for assemblies the app itself
+/// cannot provide: when the app ships a version of a shared assembly (e.g. Microsoft.Extensions.Logging), the
+/// runtime binds the app's own and this handler never sees it. When the app's version is older than the one the
+/// mesh was built against, binding fails and the mesh's copy is loaded instead — logged, as it may not mix.
+/// </summary>
+internal static class DependencyResolver
+{
+    private static string? _folder;
+
+    public static void Install()
+    {
+        _folder = Path.GetDirectoryName(typeof(DependencyResolver).Assembly.Location)!;
+        AssemblyLoadContext.Default.Resolving += Resolve;
+    }
+
+    private static Assembly? Resolve(AssemblyLoadContext context, AssemblyName name)
+    {
+        try
+        {
+            var path = Path.Combine(_folder!, name.Name + ".dll");
+            if (!File.Exists(path))
+            {
+                return null;
+            }
+
+            var loaded = context.Assemblies.FirstOrDefault(a => string.Equals(a.GetName().Name, name.Name, StringComparison.OrdinalIgnoreCase));
+            if (loaded is not null)
+            {
+                Console.Error.WriteLine($"[mesh] {name.Name} {name.Version} was requested but the app loaded {loaded.GetName().Version}; using the mesh's copy from {_folder}");
+            }
+
+            return context.LoadFromAssemblyPath(path);
+        }
+        catch (Exception ex) when (ex is IOException or BadImageFormatException or FileLoadException)
+        {
+            Console.Error.WriteLine($"[mesh] cannot load {name.Name} from {_folder}: {ex.Message}");
+            return null;
+        }
+    }
+}

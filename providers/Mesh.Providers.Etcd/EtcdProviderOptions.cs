@@ -1,0 +1,41 @@
+namespace Mesh.Providers.Etcd;
+
+/// <summary>Where and how to read the mesh configuration from etcd.</summary>
+public sealed class EtcdProviderOptions
+{
+    /// <summary>Client URLs of the etcd members, e.g. <c>http://127.0.0.1:2379</c>; tried in turn.</summary>
+    public IList<string> Endpoints { get; } = [];
+
+    /// <summary>The key prefix of the mesh, <c>/mesh</c> by default.</summary>
+    public string Prefix { get; set; } = EtcdKeys.DefaultPrefix;
+
+    /// <summary>User name for etcd authentication.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>Password for etcd authentication.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>PEM file of the CA that signed the etcd server certificates (https endpoints).</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>PEM client certificate for mutual TLS.</summary>
+    public string? CertFile { get; set; }
+
+    /// <summary>PEM private key of <see cref="CertFile"/>.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>
+    /// A file where the last applied configuration is kept, so that a restart while etcd is unreachable still
+    /// routes on the last known state.
+    /// </summary>
+    public string? CacheFile { get; set; }
+
+    /// <summary>How long start-up waits for the first read before going on with the cache (or nothing).</summary>
+    public TimeSpan InitialLoadTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest pause between reconnection attempts.</summary>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Deadline of one unary call (range read, authentication).</summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(3);
+}

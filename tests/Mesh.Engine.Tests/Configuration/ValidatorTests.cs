@@ -1,0 +1,141 @@
+using System.Diagnostics.Metrics;
+using Mesh.Runtime;
+
+namespace Mesh.Engine.Tests.Configuration;
+
+public sealed class ValidatorTests
+{
+    private const string Good = """
+        { "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:5001" } ] } } }
+        """;
+
+    public static TheoryData<string, string, string> BadDocuments => new()
+    {
+        { "{ \"services\": { \"orders\": ", "$.services.orders", "(line 1, position 27)" },
+        { """{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:1", "weight": -5 } ] } } }""",
+            "$.services.orders.endpoints[0].weight", "weight -5 is out of range" },
+        { """{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:1", "weight": 0 }, { "id": "o2", "address": "http://127.0.0.1:2", "weight": 0 } ] } } }""",
+            "$.services.orders.endpoints", "total weight" },
+        { """{ "services": { "orders": { "endpoints": [], "policy": { "loadBalancer": { "kind": "fastest" } } } } }""",
+            "$.services.orders.policy.loadBalancer.kind", "unknown load balancer 'fastest'" },
+        { """{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:1" }, { "id": "o1", "address": "http://127.0.0.1:2" } ] } } }""",
+            "$.services.orders.endpoints[1].id", "duplicate endpoint id 'o1'" },
+        { """{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "ftp://127.0.0.1:1" } ] } } }""",
+            "$.services.orders.endpoints[0].address", "not an absolute http or https address" },
+        { """{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "127.0.0.1:1" } ] } } }""",
+            "$.services.orders.endpoints[0].address", "not an absolute http or https address" },
+        { $$"""{ "services": { "orders": { "endpoints": [], "policy": { "routes": [ { "match": { "path": { "regex": "{{new string('a', 300)}}" } }, "destinations": [ {} ] } ] } } } }""",
+            "$.services.orders.policy.routes[0].match.path.regex", "over the limit of 256" },
+        { """{ "services": { "orders": { "endpoints": [], "polcy": {} } } }""", "$.services.orders.polcy", "unknown field 'polcy'" },
+        { """{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:1", "weight": "heavy" } ] } } }""",
+            "$.services.orders.endpoints[0].weight", "wrong type" },
+        { """{ "services": { "orders": { "endpoints": [], "policy": { "routes": [ { "destinations": [] } ] } } } }""",
+            "$.services.orders.policy.routes[0].destinations", "at least one destination" },
+        { """{ "services": { "orders": { "endpoints": [], "policy": { "routes": [ { "match": { "headers": { "x": { "exact": "a", "prefix": "b" } } }, "destinations": [ {} ] } ] } } } }""",
+            "$.services.orders.policy.routes[0].match.headers.x", "exactly one of" },
+        { """{ "services": { "orders": { "endpoints": [], "policy": { "lane": { "fallback": "elsewhere" } } } } }""",
+            "$.services.orders.policy.lane.fallback", "unknown lane fallback" },
+        { """{ "services": { "orders": { "endpoints": [], "policy": { "retry": { "maxAttempts": 50, "on": ["sometimes"] } } } } }""",
+            "$.services.orders.policy.retry.maxAttempts", "out of range" },
+        { """{ "services": { "orders": { "endpoints": [], "policy": { "loadBalancer": { "kind": "consistentHash" } } } } }""",
+            "$.services.orders.policy.loadBalancer.hashOn", "exactly one of hashOn" },
+        { """{ "services": { "or ders": { "endpoints": [] } } }""", "$.services.or ders", "not a valid host name" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadDocuments))]
+    public void ApplyJson_BadDocument_RejectedWithPathAndReason_LastGoodKept(string json, string path, string reason)
+    {
+        using var runtime = new MeshRuntime();
+        Assert.Empty(runtime.ApplyJson(Good, "good.json"));
+        var good = runtime.Snapshot;
+
+        var errors = runtime.ApplyJson(json, "bad.json");
+
+        Assert.Contains(errors, e => e.Path == path && e.Message.Contains(reason, StringComparison.Ordinal));
+        Assert.Same(good, runtime.Snapshot);
+        Assert.Contains(runtime.RecentRejections, r => r.Source == "bad.json" && r.Error.Path == path);
+    }
+
+    [Fact]
+    public void ApplyJson_Rejection_CountsMetricWithSourceAndKey()
+    {
+        using var runtime = new MeshRuntime();
+        var seen = new List<(long Value, string? Source, string? Key)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, runtime.Telemetry.Meter) && instrument.Name == "mesh.config.rejections")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? source = null, key = null;
+            foreach (var tag in tags)
+            {
+                source = tag.Key == "mesh.source" ? tag.Value as string : source;
+                key = tag.Key == "mesh.key" ? tag.Value as string : key;
+            }
+
+            seen.Add((value, source, key));
+        });
+        listener.Start();
+
+        runtime.ApplyJson("""{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:1", "weight": -1 } ] } } }""", "/etc/mesh.json");
+
+        Assert.Equal([(1L, "/etc/mesh.json", "$.services.orders.endpoints[0].weight")], seen);
+    }
+
+    [Fact]
+    public void Apply_ValidDocument_IncreasesVersion()
+    {
+        using var runtime = new MeshRuntime();
+        Assert.Equal(0, runtime.Snapshot.Version);
+        runtime.ApplyJson(Good, "a");
+        runtime.ApplyJson(Good, "a");
+        Assert.Equal(2, runtime.Snapshot.Version);
+    }
+
+    [Fact]
+    public void Validate_ContractExample_IsValid()
+    {
+        // The example of ARCHITECTURE.md's configuration contract, verbatim in shape.
+        const string example = """
+            {
+              "mesh": { "serviceName": "frontend", "enabled": true, "laneHeader": "x-mesh-lane" },
+              "services": {
+                "orders": {
+                  "endpoints": [
+                    { "id": "o1", "address": "http://127.0.0.1:5001", "weight": 100, "zone": "z1", "tags": { "version": "v1" } },
+                    { "id": "o2", "address": "http://127.0.0.1:5002", "weight": 100, "tags": { "version": "v2", "lane": "gray" } }
+                  ],
+                  "policy": {
+                    "loadBalancer": { "kind": "roundRobin" },
+                    "routes": [
+                      { "name": "beta", "match": { "headers": { "x-user": { "prefix": "beta-" } } },
+                        "destinations": [ { "subset": { "version": "v2" }, "weight": 100 } ] }
+                    ],
+                    "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"] },
+                    "timeout": "00:00:02",
+                    "circuitBreaker": { "failureRatio": 0.5, "minimumThroughput": 20, "breakDuration": "00:00:30" },
+                    "outlierDetection": { "consecutiveFailures": 5, "ejectionTime": "00:00:30", "maxEjectionPercent": 50 }
+                  }
+                }
+              }
+            }
+            """;
+        using var runtime = new MeshRuntime();
+        Assert.Empty(runtime.ApplyJson(example, "contract"));
+        Assert.Equal("frontend", runtime.Snapshot.ServiceName);
+    }
+
+    [Fact]
+    public void ApplyJson_HugeDocument_RejectedWithoutParsing()
+    {
+        using var runtime = new MeshRuntime();
+        var errors = runtime.ApplyJson(new string(' ', Mesh.Configuration.MeshJson.MaxDocumentLength + 1), "huge");
+        Assert.Contains("over the limit", errors.Single().Message, StringComparison.Ordinal);
+    }
+}

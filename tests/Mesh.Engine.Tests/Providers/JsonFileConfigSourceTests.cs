@@ -1,0 +1,88 @@
+using Mesh.Providers;
+using Mesh.Routing;
+using Mesh.Runtime;
+using Mesh.Testing;
+
+namespace Mesh.Engine.Tests.Providers;
+
+public sealed class JsonFileConfigSourceTests
+{
+    private static string Config(string endpointId, int port) => $$"""
+        { "services": { "orders": { "endpoints": [ { "id": "{{endpointId}}", "address": "http://127.0.0.1:{{port}}" } ] } } }
+        """;
+
+    private static string PickedId(MeshRuntime runtime)
+    {
+        var request = new TestRequest();
+        return runtime.Route("orders", ref request, null).Endpoint!.Id;
+    }
+
+    [Fact]
+    public async Task Start_FileExists_AppliesIt()
+    {
+        using var file = new TempFile();
+        file.Write(Config("first", 5001));
+        using var runtime = new MeshRuntime();
+        await using var source = new JsonFileConfigSource(file.Path);
+
+        await source.StartAsync(runtime, CancellationToken.None);
+
+        Assert.Equal("first", PickedId(runtime));
+    }
+
+    [Fact]
+    public async Task FileEdited_ValidChange_RoutesNextRequestsWithoutRestart()
+    {
+        using var file = new TempFile();
+        file.Write(Config("first", 5001));
+        using var runtime = new MeshRuntime();
+        await using var source = new JsonFileConfigSource(file.Path);
+        await source.StartAsync(runtime, CancellationToken.None);
+
+        file.Write(Config("second", 5002));
+
+        await Eventually.UntilAsync(() => runtime.Snapshot.Version == 2, "the edited file to be applied");
+        Assert.Equal("second", PickedId(runtime));
+    }
+
+    [Fact]
+    public async Task FileEdited_InvalidChange_RejectedWithFileAndField_LastGoodKept()
+    {
+        using var file = new TempFile();
+        file.Write(Config("first", 5001));
+        using var runtime = new MeshRuntime();
+        await using var source = new JsonFileConfigSource(file.Path);
+        await source.StartAsync(runtime, CancellationToken.None);
+
+        file.Write(Config("first", 5001).Replace("\"id\": \"first\"", "\"id\": \"first\", \"weight\": -1", StringComparison.Ordinal));
+        await Eventually.UntilAsync(() => runtime.RecentRejections.Count > 0, "the invalid edit to be rejected");
+
+        var rejection = runtime.RecentRejections.Single();
+        Assert.Equal(file.Path, rejection.Source);
+        Assert.Equal("$.services.orders.endpoints[0].weight", rejection.Error.Path);
+        Assert.Equal(1, runtime.Snapshot.Version);
+        Assert.Equal("first", PickedId(runtime));
+
+        // A later good edit is taken again: a rejection does not stop the watch.
+        file.Write(Config("third", 5003));
+        await Eventually.UntilAsync(() => runtime.Snapshot.Version == 2, "the next good edit to be applied");
+        Assert.Equal("third", PickedId(runtime));
+    }
+
+    [Fact]
+    public async Task Start_FileMissing_ReportsAndPassesThrough()
+    {
+        using var file = new TempFile();
+        using var runtime = new MeshRuntime();
+        await using var source = new JsonFileConfigSource(file.Path);
+
+        await source.StartAsync(runtime, CancellationToken.None);
+
+        Assert.Contains("cannot read the file", runtime.RecentRejections.Single().Error.Message, StringComparison.Ordinal);
+        var request = new TestRequest();
+        Assert.Equal(RouteStatus.NotMeshed, runtime.Route("orders", ref request, null).Status);
+
+        file.Write(Config("late", 5004));
+        await Eventually.UntilAsync(() => runtime.Snapshot.Version == 1, "the file created later to be applied");
+    }
+}

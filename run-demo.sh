@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Builds and runs the Mesh demo on the embedded default provider (a JSON file; no etcd needed).
+# Builds and runs the Mesh demo. By default on the embedded provider (a JSON file; no etcd needed).
+# With --etcd: installs etcd if missing, starts a private one on loopback, and runs the same services on it,
+# with endpoints registered by the services themselves and rules changed mid-run by meshctl.
 set -euo pipefail
 cd "$(dirname "$0")"
-dotnet build examples/Mesh.Examples.Demo -c Release -nologo -v q
-for project in Frontend Orders Stock; do
-  dotnet build "examples/Mesh.Examples.$project" -c Release -nologo -v q
+projects=(examples/Mesh.Examples.Demo examples/Mesh.Examples.Frontend examples/Mesh.Examples.Orders examples/Mesh.Examples.Stock)
+if [[ " $* " == *" --etcd "* ]]; then
+  source tools/etcd.sh
+  ensure_etcd
+  start_private_etcd
+  projects+=(tools/meshctl)
+fi
+for project in "${projects[@]}"; do
+  dotnet build "$project" -c Release -nologo -v q
 done
-exec dotnet examples/Mesh.Examples.Demo/bin/Release/net10.0/Mesh.Examples.Demo.dll "$@"
+dotnet examples/Mesh.Examples.Demo/bin/Release/net10.0/Mesh.Examples.Demo.dll "$@"

@@ -4,14 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v etcd >/dev/null 2>&1; then
-  echo "test.sh: installing etcd-server (Debian package)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq etcd-server etcd-client >/dev/null
-  # The package may start a system etcd on the default ports; the tests do not use it.
-  (systemctl stop etcd 2>/dev/null || service etcd stop 2>/dev/null || pkill -x etcd 2>/dev/null || true)
-fi
+source tools/etcd.sh
+ensure_etcd
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT

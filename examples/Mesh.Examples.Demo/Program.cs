@@ -1,12 +1,20 @@
-// The Mesh demo: starts frontend, orders (v1, v2, gray) and stock (base, gray) on 127.0.0.1, routes them with the
-// embedded JSON provider (no etcd), and shows weighted routing, a header route, a lane across three hops, a live
-// rule change and a failover. Unattended; exits non-zero if a scene does not behave as the rules say.
+// The Mesh demo: starts frontend, orders (v1, v2, gray) and stock (base, gray) on 127.0.0.1 and routes them by
+// mesh rules, showing weighted routing, a header route, a lane across three hops, a live rule change and a failover.
+// Two modes: the embedded JSON provider (default; no etcd), or with --etcd, rules and endpoints in the etcd named by
+// MESH_ETCD_ENDPOINTS (run-demo.sh --etcd starts one): orders instances register themselves, and rules are changed
+// mid-run with meshctl. Unattended; exits non-zero if a scene does not behave as the rules say.
+using System.Diagnostics;
 using System.Text;
 using Mesh.Examples.Demo;
 
 var repo = FindRepositoryRoot();
 var configuration = args.Contains("--debug") ? "Debug" : "Release";
-string Assembly(string project) => Path.Combine(repo, "examples", project, "bin", configuration, "net10.0", project + ".dll");
+string Assembly(string project) => Path.Combine(repo, project == "meshctl" ? "tools" : "examples", project, "bin", configuration, "net10.0", project + ".dll");
+var etcd = args.Contains("--etcd")
+    ? Environment.GetEnvironmentVariable("MESH_ETCD_ENDPOINTS") is { Length: > 0 } endpoints
+        ? endpoints
+        : throw new InvalidOperationException("--etcd needs MESH_ETCD_ENDPOINTS (run-demo.sh --etcd starts an etcd and sets it)")
+    : null;
 
 var work = Directory.CreateTempSubdirectory("mesh-demo-").FullName;
 var meshJson = Path.Combine(work, "mesh.json");
@@ -16,11 +24,25 @@ using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
 try
 {
-    Title("Starting services on 127.0.0.1 (ports chosen by the OS)");
+    Title(etcd is null
+        ? "Starting services on 127.0.0.1 (ports chosen by the OS); rules in a JSON file"
+        : $"Starting services on 127.0.0.1 (ports chosen by the OS); rules and endpoints in etcd at {etcd}");
     File.WriteAllText(meshJson, "{}");
-    ServiceProcess Start(string name, string project, string? serviceName = null)
+    ServiceProcess Start(string name, string project, string? serviceName = null, string? tags = null)
     {
-        var environment = new Dictionary<string, string> { ["MESH_CONFIG"] = meshJson };
+        var environment = new Dictionary<string, string>();
+        if (etcd is null)
+        {
+            environment["MESH_CONFIG"] = meshJson;
+        }
+        else
+        {
+            // Each meshed instance registers itself under its own id and tags; a stopped one deregisters first.
+            environment["MESH_ENDPOINT_ID"] = name;
+            environment["MESH_ENDPOINT_TAGS"] = tags ?? "";
+            environment["MESH_DRAIN_DELAY"] = "1";
+        }
+
         if (serviceName is not null)
         {
             environment["MESH_SERVICE_NAME"] = serviceName;
@@ -33,9 +55,9 @@ try
 
     var stock = Start("stock-1", "Mesh.Examples.Stock");
     var stockGray = Start("stock-gray", "Mesh.Examples.Stock");
-    var v1 = Start("orders-v1", "Mesh.Examples.Orders", "orders");
-    var v2 = Start("orders-v2", "Mesh.Examples.Orders", "orders");
-    var gray = Start("orders-gray", "Mesh.Examples.Orders", "orders");
+    var v1 = Start("orders-v1", "Mesh.Examples.Orders", "orders", "version=v1");
+    var v2 = Start("orders-v2", "Mesh.Examples.Orders", "orders", "version=v2");
+    var gray = Start("orders-gray", "Mesh.Examples.Orders", "orders", "version=v2,lane=gray");
     var frontend = Start("frontend", "Mesh.Examples.Frontend", "frontend");
     await Task.WhenAll(processes.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(60))));
     foreach (var p in processes)
@@ -43,39 +65,66 @@ try
         Console.WriteLine($"  {p.Name,-12} {p.Address}");
     }
 
-    string Config(int v1Weight, int v2Weight) => $$"""
+    string Policy(int v1Weight, int v2Weight) => $$"""
         {
-          "services": {
-            "orders": {
-              "endpoints": [
-                { "id": "orders-v1", "address": "{{v1.Address}}", "tags": { "version": "v1" } },
-                { "id": "orders-v2", "address": "{{v2.Address}}", "tags": { "version": "v2" } },
-                { "id": "orders-gray", "address": "{{gray.Address}}", "tags": { "version": "v2", "lane": "gray" } }
-              ],
-              "policy": {
-                "routes": [
-                  { "name": "beta-users", "match": { "headers": { "x-user": { "prefix": "beta-" } } },
-                    "destinations": [ { "subset": { "version": "v2" } } ] },
-                  { "name": "split", "destinations": [ { "subset": { "version": "v1" }, "weight": {{v1Weight}} },
-                                                       { "subset": { "version": "v2" }, "weight": {{v2Weight}} } ] }
-                ],
-                "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"] },
-                "outlierDetection": { "consecutiveFailures": 1, "ejectionTime": "00:00:30", "maxEjectionPercent": 50 }
-              }
-            },
-            "stock": {
-              "endpoints": [
-                { "id": "stock-1", "address": "{{stock.Address}}" },
-                { "id": "stock-gray", "address": "{{stockGray.Address}}", "tags": { "lane": "gray" } }
-              ]
-            }
-          }
+          "routes": [
+            { "name": "beta-users", "match": { "headers": { "x-user": { "prefix": "beta-" } } },
+              "destinations": [ { "subset": { "version": "v2" } } ] },
+            { "name": "split", "destinations": [ { "subset": { "version": "v1" }, "weight": {{v1Weight}} },
+                                                 { "subset": { "version": "v2" }, "weight": {{v2Weight}} } ] }
+          ],
+          "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"] },
+          "outlierDetection": { "consecutiveFailures": 1, "ejectionTime": "00:00:30", "maxEjectionPercent": 50 }
         }
         """;
 
-    Console.WriteLine($"  rules: {meshJson}");
-    WriteConfig(Config(80, 20));
-    await WaitForRouting();
+    string StockEndpoint(ServiceProcess instance, string? lane) => $$"""
+        { "id": "{{instance.Name}}", "address": "{{instance.Address}}"{{(lane is null ? "" : $$""", "tags": { "lane": "{{lane}}" }""")}} }
+        """;
+
+    // In file mode the whole mesh is one document; in etcd mode orders instances registered themselves, and the
+    // stock endpoints (stock knows nothing of Mesh) and the orders policy are written by the operator with meshctl.
+    async Task SetSplit(int v1Weight, int v2Weight)
+    {
+        if (etcd is null)
+        {
+            WriteConfig($$"""
+                {
+                  "services": {
+                    "orders": {
+                      "endpoints": [
+                        { "id": "orders-v1", "address": "{{v1.Address}}", "tags": { "version": "v1" } },
+                        { "id": "orders-v2", "address": "{{v2.Address}}", "tags": { "version": "v2" } },
+                        { "id": "orders-gray", "address": "{{gray.Address}}", "tags": { "version": "v2", "lane": "gray" } }
+                      ],
+                      "policy": {{Policy(v1Weight, v2Weight)}}
+                    },
+                    "stock": { "endpoints": [ {{StockEndpoint(stock, null)}}, {{StockEndpoint(stockGray, "gray")}} ] }
+                  }
+                }
+                """);
+            return;
+        }
+
+        await MeshCtl("put", "policy", "orders", Document($"orders-{v1Weight}-{v2Weight}.json", Policy(v1Weight, v2Weight)));
+    }
+
+    if (etcd is null)
+    {
+        Console.WriteLine($"  rules: {meshJson}");
+    }
+    else
+    {
+        await MeshCtl("put", "endpoint", "stock", Document("stock-1.json", StockEndpoint(stock, null)));
+        await MeshCtl("put", "endpoint", "stock", Document("stock-gray.json", StockEndpoint(stockGray, "gray")));
+    }
+
+    await SetSplit(80, 20);
+    await WaitUntil(async () => (await Quiet(10)).Count(r => r.StartsWith("orders-", StringComparison.Ordinal)) == 10, "the services to load the rules and endpoints");
+    if (etcd is not null)
+    {
+        await MeshCtl("list");
+    }
 
     Title("1. Weighted routing: rule 'split' sends 80% to v1, 20% to v2");
     var split = await Calls(50);
@@ -91,22 +140,48 @@ try
     var lane = await Calls(4, ("x-mesh-lane", "gray"));
     Expect(lane.All(r => r == "orders-gray -> stock-gray [lane gray]"), "every gray call on orders-gray -> stock-gray");
 
-    Title("4. Live rule change: edit mesh.json to send 100% to v2, no restart");
-    WriteConfig(Config(0, 100));
-    await WaitUntil(async () => (await Quiet(5)).All(r => r.StartsWith("orders-v2", StringComparison.Ordinal)), "the new rule to be in force in every service");
+    Title(etcd is null
+        ? "4. Live rule change: edit mesh.json to send 100% to v2 while calls go on, no restart"
+        : "4. Live rule change: 'meshctl put policy' sends 100% to v2 while calls go on, no restart");
+    var during = await WhileCalling(async () =>
+    {
+        await SetSplit(0, 100);
+        await WaitUntil(async () => (await Quiet(5)).All(r => r.StartsWith("orders-v2", StringComparison.Ordinal)), "the new rule to be in force in every service");
+    });
+    Console.WriteLine($"  during the change: {Summary(during)}");
+    Expect(during.All(r => r.StartsWith("orders-", StringComparison.Ordinal)), "no failed call while the rule changed");
     var shifted = await Calls(10);
-    Expect(shifted.All(r => r.StartsWith("orders-v2", StringComparison.Ordinal)), "every call on orders-v2 after the edit");
+    Expect(shifted.All(r => r.StartsWith("orders-v2", StringComparison.Ordinal)), "every call on orders-v2 after the change");
 
-    Title("5. Failover: back to 50/50, then orders-v2 is killed (SIGKILL) while calls go on");
-    WriteConfig(Config(50, 50));
+    await SetSplit(50, 50);
     await WaitUntil(async () => (await Quiet(10)).Any(r => r.StartsWith("orders-v1", StringComparison.Ordinal)), "the 50/50 rule to be in force");
+    Title("5. Failover: orders-v2 is killed (SIGKILL) while calls go on");
     v2.Kill();
     Console.WriteLine("  orders-v2 killed");
     var failover = await Calls(20);
     var errors = failover.Count(r => r.StartsWith("error", StringComparison.Ordinal));
     Console.WriteLine($"  {errors} of {failover.Count} calls failed at the frontend");
     Expect(errors == 0, "no failed call: the retry went to another endpoint and the dead one was ejected");
-    Expect(failover.All(r => r.StartsWith("orders-v1", StringComparison.Ordinal) || r.StartsWith("error", StringComparison.Ordinal)), "traffic moved to orders-v1");
+    Expect(failover.All(r => !r.StartsWith("orders-v2", StringComparison.Ordinal)), "no call served by the killed orders-v2");
+    Expect(failover.Count(r => r.StartsWith("orders-", StringComparison.Ordinal)) == failover.Count, "traffic moved to the instances still running");
+    if (etcd is not null)
+    {
+        Title("6. Scale out and in: orders-v1b starts and registers itself; orders-v1 stops (SIGTERM) while calls go on");
+        var v1b = Start("orders-v1b", "Mesh.Examples.Orders", "orders", "version=v1");
+        await v1b.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        await WaitUntil(async () => (await Quiet(10)).Any(r => r.StartsWith("orders-v1b", StringComparison.Ordinal)), "orders-v1b to be discovered");
+        Console.WriteLine("  orders-v1b serves calls: discovered through etcd, no rule edited");
+        var stopping = await WhileCalling(async () =>
+        {
+            v1.Terminate();
+            await v1.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        });
+        Console.WriteLine($"  while orders-v1 stopped: {Summary(stopping)}");
+        Expect(stopping.All(r => r.StartsWith("orders-", StringComparison.Ordinal)), "no failed call while orders-v1 deregistered and stopped");
+        var after = await Calls(10);
+        Expect(after.All(r => r.StartsWith("orders-v1b", StringComparison.Ordinal)), "every call on orders-v1b afterwards");
+        await MeshCtl("list", "orders");
+    }
 }
 catch (Exception ex)
 {
@@ -154,10 +229,34 @@ async Task<List<string>> Quiet(int count)
     return results;
 }
 
+// Calls the frontend back to back while the action runs (a rule change, an instance stopping).
+async Task<List<string>> WhileCalling(Func<Task> action)
+{
+    var results = new List<string>();
+    using var done = new CancellationTokenSource();
+    var caller = Task.Run(async () =>
+    {
+        while (!done.IsCancellationRequested)
+        {
+            results.Add(await Call());
+        }
+    });
+    try
+    {
+        await action();
+    }
+    finally
+    {
+        await done.CancelAsync();
+        await caller;
+    }
+
+    return results;
+}
+
 async Task<List<string>> Calls(int count, params (string Name, string Value)[] headers)
 {
     var results = new List<string>();
-    var line = new StringBuilder();
     for (var i = 0; i < count; i++)
     {
         var result = await Call(headers);
@@ -165,13 +264,55 @@ async Task<List<string>> Calls(int count, params (string Name, string Value)[] h
         Console.WriteLine($"  call {i + 1,2}: {result}");
     }
 
+    Console.WriteLine($"  => {Summary(results)}");
+    return results;
+}
+
+static string Summary(List<string> results)
+{
+    var line = new StringBuilder($"{results.Count} calls: ");
     foreach (var group in results.GroupBy(r => r.Split(' ')[0]).OrderBy(g => g.Key, StringComparer.Ordinal))
     {
-        line.Append($"{group.Key}: {group.Count()}  ");
+        line.Append($"{group.Key} {group.Count()}  ");
     }
 
-    Console.WriteLine($"  => {line}");
-    return results;
+    return line.ToString().TrimEnd();
+}
+
+string Document(string name, string json)
+{
+    var path = Path.Combine(work, name);
+    File.WriteAllText(path, json);
+    return path;
+}
+
+// Runs meshctl as an operator would, against the demo's etcd, and shows its output.
+async Task MeshCtl(params string[] arguments)
+{
+    Console.WriteLine($"  $ meshctl {string.Join(' ', arguments.Select(a => a.StartsWith(work, StringComparison.Ordinal) ? Path.GetFileName(a) : a))}");
+    var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+    info.ArgumentList.Add(Assembly("meshctl"));
+    foreach (var argument in arguments)
+    {
+        info.ArgumentList.Add(argument);
+    }
+
+    using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start meshctl");
+    var output = process.StandardOutput.ReadToEndAsync();
+    var error = process.StandardError.ReadToEndAsync();
+    await process.WaitForExitAsync();
+    foreach (var text in new[] { await output, await error })
+    {
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            Console.WriteLine($"    {line}");
+        }
+    }
+
+    if (process.ExitCode != 0)
+    {
+        throw new InvalidOperationException($"meshctl {arguments[0]} failed with exit code {process.ExitCode}");
+    }
 }
 
 void WriteConfig(string json)
@@ -179,8 +320,6 @@ void WriteConfig(string json)
     File.WriteAllText(meshJson + ".tmp", json);
     File.Move(meshJson + ".tmp", meshJson, overwrite: true);
 }
-
-async Task WaitForRouting() => await WaitUntil(async () => !(await Call()).StartsWith("error", StringComparison.Ordinal), "the services to load the rules");
 
 static async Task WaitUntil(Func<Task<bool>> condition, string what)
 {

@@ -65,6 +65,20 @@ internal sealed class ServiceProcess : IDisposable
         Address = (await File.ReadAllTextAsync(_portFile, cts.Token)).Trim().TrimEnd('/');
     }
 
+    /// <summary>Asks the process to stop gracefully (SIGTERM), as an orchestrator scaling in does.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>Waits for the process to exit.</summary>
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
     /// <summary>Kills the process at once, as a crash would.</summary>
     public void Kill()
     {

@@ -1,11 +1,11 @@
 // The frontend: calls http://orders/... by its logical name through an IHttpClientFactory client. Which
-// instance serves a call is decided by the mesh rules in the file named by MESH_CONFIG, not by this code.
+// instance serves a call is decided by the mesh rules (a file or etcd, see MeshSetup.cs), not by this code.
 using Mesh.Examples;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls("http://127.0.0.1:0");
-builder.Services.AddMesh().AddMeshInbound().AddResilience();
+builder.Services.AddDemoMesh();
 var app = builder.Build();
 app.MapGet("/", async (IHttpClientFactory clients, HttpRequest request, CancellationToken cancellationToken) =>
 {

@@ -5,7 +5,7 @@ using Mesh.Examples;
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls("http://127.0.0.1:0");
-builder.Services.AddMesh().AddMeshInbound().AddResilience();
+builder.Services.AddDemoMesh();
 var app = builder.Build();
 var instance = app.Configuration["instance"] ?? "orders";
 app.MapGet("/api/order", async (IHttpClientFactory clients, HttpContext context) =>

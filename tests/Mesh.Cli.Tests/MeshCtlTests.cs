@@ -5,7 +5,7 @@ using Mesh.Testing;
 
 namespace Mesh.Cli.Tests;
 
-public sealed class MeshCtlTests(EtcdServer etcd) : IClassFixture<EtcdServer>
+public sealed class MeshCtlTests(EtcdFixture etcd) : IClassFixture<EtcdFixture>
 {
     private const string MeshJson = """
         {
@@ -26,7 +26,7 @@ public sealed class MeshCtlTests(EtcdServer etcd) : IClassFixture<EtcdServer>
         }
         """;
 
-    private MeshCtlRunner NewRunner() => new(etcd.Endpoint, EtcdServer.NewPrefix());
+    private MeshCtlRunner NewRunner() => new(etcd.Endpoint, EtcdFixture.NewPrefix());
 
     [Fact]
     public async Task Validate_ValidFile_ExitsZero()

@@ -4,7 +4,7 @@
 # with endpoints registered by the services themselves and rules changed mid-run by meshctl.
 set -euo pipefail
 cd "$(dirname "$0")"
-projects=(examples/Mesh.Examples.Demo examples/Mesh.Examples.Frontend examples/Mesh.Examples.Orders examples/Mesh.Examples.Stock)
+projects=(examples/Mesh.Examples.Demo examples/Mesh.Examples.Frontend examples/Mesh.Examples.Orders examples/Mesh.Examples.Stock examples/Mesh.Examples.Pricing)
 if [[ " $* " == *" --etcd "* ]]; then
   source tools/etcd.sh
   ensure_etcd

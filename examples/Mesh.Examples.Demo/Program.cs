@@ -1,4 +1,5 @@
-// The Mesh demo: starts frontend, orders (v1, v2, gray) and stock (base, gray) on 127.0.0.1 and routes them by
+// The Mesh demo: starts frontend, orders (v1, v2, gray), stock (base, gray; HTTP) and pricing (base, gray; gRPC) on
+// 127.0.0.1 and routes them by
 // mesh rules, showing weighted routing, a header route, a lane across three hops, a live rule change and a failover.
 // Two modes: the embedded JSON provider (default; no etcd), or with --etcd, rules and endpoints in the etcd named by
 // MESH_ETCD_ENDPOINTS (run-demo.sh --etcd starts one): orders instances register themselves, and rules are changed
@@ -55,6 +56,8 @@ try
 
     var stock = Start("stock-1", "Mesh.Examples.Stock");
     var stockGray = Start("stock-gray", "Mesh.Examples.Stock");
+    var pricing = Start("pricing-1", "Mesh.Examples.Pricing");
+    var pricingGray = Start("pricing-gray", "Mesh.Examples.Pricing");
     var v1 = Start("orders-v1", "Mesh.Examples.Orders", "orders", "version=v1");
     var v2 = Start("orders-v2", "Mesh.Examples.Orders", "orders", "version=v2");
     var gray = Start("orders-gray", "Mesh.Examples.Orders", "orders", "version=v2,lane=gray");
@@ -78,12 +81,12 @@ try
         }
         """;
 
-    string StockEndpoint(ServiceProcess instance, string? lane) => $$"""
+    string LaneEndpoint(ServiceProcess instance, string? lane) => $$"""
         { "id": "{{instance.Name}}", "address": "{{instance.Address}}"{{(lane is null ? "" : $$""", "tags": { "lane": "{{lane}}" }""")}} }
         """;
 
-    // In file mode the whole mesh is one document; in etcd mode orders instances registered themselves, and the
-    // stock endpoints (stock knows nothing of Mesh) and the orders policy are written by the operator with meshctl.
+    // In file mode the whole mesh is one document; in etcd mode orders instances registered themselves, and the stock
+    // and pricing endpoints (those services know nothing of Mesh) and the orders policy are written with meshctl.
     async Task SetSplit(int v1Weight, int v2Weight)
     {
         if (etcd is null)
@@ -99,7 +102,8 @@ try
                       ],
                       "policy": {{Policy(v1Weight, v2Weight)}}
                     },
-                    "stock": { "endpoints": [ {{StockEndpoint(stock, null)}}, {{StockEndpoint(stockGray, "gray")}} ] }
+                    "stock": { "endpoints": [ {{LaneEndpoint(stock, null)}}, {{LaneEndpoint(stockGray, "gray")}} ] },
+                    "pricing": { "endpoints": [ {{LaneEndpoint(pricing, null)}}, {{LaneEndpoint(pricingGray, "gray")}} ] }
                   }
                 }
                 """);
@@ -115,8 +119,10 @@ try
     }
     else
     {
-        await MeshCtl("put", "endpoint", "stock", Document("stock-1.json", StockEndpoint(stock, null)));
-        await MeshCtl("put", "endpoint", "stock", Document("stock-gray.json", StockEndpoint(stockGray, "gray")));
+        foreach (var (service, instance, instanceLane) in new[] { ("stock", stock, null), ("stock", stockGray, "gray"), ("pricing", pricing, null), ("pricing", pricingGray, "gray") })
+        {
+            await MeshCtl("put", "endpoint", service, Document($"{instance.Name}.json", LaneEndpoint(instance, instanceLane)));
+        }
     }
 
     await SetSplit(80, 20);
@@ -136,9 +142,9 @@ try
     var beta = await Calls(6, ("x-user", "beta-42"));
     Expect(beta.All(r => r.StartsWith("orders-v2", StringComparison.Ordinal)), "every beta call on orders-v2");
 
-    Title("3. Lane: 'x-mesh-lane: gray' reaches the gray orders AND the gray stock (lane carried across hops)");
+    Title("3. Lane: 'x-mesh-lane: gray' reaches the gray orders, then the gray stock (HTTP) and gray pricing (gRPC)");
     var lane = await Calls(4, ("x-mesh-lane", "gray"));
-    Expect(lane.All(r => r == "orders-gray -> stock-gray [lane gray]"), "every gray call on orders-gray -> stock-gray");
+    Expect(lane.All(r => r == "orders-gray -> stock-gray [lane gray], pricing-gray [lane gray]"), "every gray call on orders-gray -> stock-gray and pricing-gray");
 
     Title(etcd is null
         ? "4. Live rule change: edit mesh.json to send 100% to v2 while calls go on, no restart"

@@ -14,7 +14,7 @@ public sealed class HookFixture : IAsyncLifetime
 
     public string Configuration { get; } = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
 
-    public string App(string name) => Path.Combine(Repository, "tests", "assets", name, "bin", Configuration, "net10.0", name + ".dll");
+    public string App(string name, string targetFramework = "net10.0") => Path.Combine(Repository, "tests", "assets", name, "bin", Configuration, targetFramework, name + ".dll");
 
     public async Task InitializeAsync()
     {

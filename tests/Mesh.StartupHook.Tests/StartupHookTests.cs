@@ -40,6 +40,21 @@ public sealed class StartupHookTests(HookFixture fixture) : IClassFixture<HookFi
     }
 
     [Fact]
+    public async Task ConsoleAppBuiltForNet8_WithHook_CallsRouted()
+    {
+        await using var backend = await TestBackend.StartAsync("net8-routed");
+        using var config = new TempFile();
+        config.Write($$"""{ "services": { "orders": { "endpoints": [ { "id": "e1", "address": "{{backend.Address}}" } ] } } }""");
+
+        // This machine has only the current runtime, so the net8.0 build runs on it by roll-forward, as it does
+        // wherever an older app is moved to a newer runtime.
+        await using var plain = AppProcess.Start(fixture.App("PlainClient", "net8.0"), new Dictionary<string, string?>(Hooked(config.Path)) { ["DOTNET_ROLL_FORWARD"] = "Major" }, "2");
+
+        Assert.Equal(0, await plain.WaitForExitAsync(ExitTimeout));
+        Assert.Equal(["net8-routed", "net8-routed"], plain.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task ConsoleApp_WithHookAndEtcd_RoutesFromEtcd()
     {
         await using var etcd = await EtcdServer.StartAsync();

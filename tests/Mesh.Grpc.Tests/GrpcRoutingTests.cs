@@ -59,6 +59,31 @@ public sealed class GrpcRoutingTests
     }
 
     [Fact]
+    public async Task MeshedGrpcServer_LaneFromCallMetadata_CarriedOnToItsOutboundCalls()
+    {
+        await using var stockBase = await TestBackend.StartAsync("stock-base");
+        await using var stockGray = await TestBackend.StartAsync("stock-gray");
+        using var relayConfig = new TempFile();
+        relayConfig.Write($$"""
+            { "services": { "stock": { "endpoints": [ { "id": "base", "address": "{{stockBase.Address}}" },
+                                                      { "id": "gray", "address": "{{stockGray.Address}}", "tags": { "lane": "gray" } } ] } } }
+            """);
+        await using var relay = await GrpcBackend.StartAsync("relay", relayMeshConfig: relayConfig.Path);
+        using var config = new TempFile();
+        config.Write($$"""{ "services": { "greeter": { "endpoints": [ { "id": "r", "address": "{{relay.Address}}" } ] } } }""");
+        using var host = await ClientHost(config);
+        var client = host.Services.GetRequiredService<Greeter.GreeterClient>();
+
+        var laned = await client.SayHelloAsync(new HelloRequest(), new Metadata { { "x-mesh-lane", "gray" } });
+        var plain = await client.SayHelloAsync(new HelloRequest());
+
+        Assert.Equal("stock-gray", laned.Message);
+        Assert.Equal("gray", stockGray.LastHeaders["x-mesh-lane"]);
+        Assert.Equal("stock-base", plain.Message);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task GrpcUnavailable_CountsAsFailureOutcome()
     {
         await using var failing = await GrpcBackend.StartAsync("failing", StatusCode.Unavailable);

@@ -47,20 +47,13 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
         }
         """;
 
-    private MeshRuntime Runtime(string? json = null)
-    {
-        var runtime = new MeshRuntime();
-        var errors = runtime.ApplyJson(json ?? Config(), "test");
-        Assert.True(errors.Count == 0, string.Join("; ", errors));
-        return runtime;
-    }
+    // Not async on purpose: the ambient runtime it sets (an AsyncLocal) must stay in force in the calling test.
+    private static AttachedRuntime Attach(string json) => new(json);
 
     [Fact]
     public async Task Get_ServiceHost_RoundRobinsOverBaseLane()
     {
-        using var runtime = Runtime();
-        using var attachment = MeshAgent.Attach(runtime);
-        using var scope = MeshAgent.UseRuntime(runtime);
+        using var mesh = Attach(Config());
         using var client = new HttpClient();
 
         var bodies = new List<string>();
@@ -76,9 +69,7 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Get_HeaderRoute_GoesToSubset_PathAndQueryKept()
     {
-        using var runtime = Runtime();
-        using var attachment = MeshAgent.Attach(runtime);
-        using var scope = MeshAgent.UseRuntime(runtime);
+        using var mesh = Attach(Config());
         using var client = new HttpClient();
         string? path = null;
         _v2.Handler = context =>
@@ -98,9 +89,7 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Get_LaneHeader_GoesToLaneEndpoint_CallerStamped()
     {
-        using var runtime = Runtime();
-        using var attachment = MeshAgent.Attach(runtime);
-        using var scope = MeshAgent.UseRuntime(runtime);
+        using var mesh = Attach(Config());
         using var client = new HttpClient();
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/");
@@ -114,9 +103,7 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Get_AmbientContextLane_FollowsTaskRun_AndIsStamped()
     {
-        using var runtime = Runtime();
-        using var attachment = MeshAgent.Attach(runtime);
-        using var scope = MeshAgent.UseRuntime(runtime);
+        using var mesh = Attach(Config());
         using var client = new HttpClient();
         using var context = MeshContext.Use(new MeshContext("gray", baggage: "user=42"));
 
@@ -130,9 +117,8 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Get_UnknownHost_PassesThroughUntouched()
     {
-        using var runtime = Runtime();
-        using var attachment = MeshAgent.Attach(runtime);
-        using var scope = MeshAgent.UseRuntime(runtime);
+        using var mesh = Attach(Config());
+        var runtime = mesh.Runtime;
         using var client = new HttpClient();
 
         using var response = await client.GetAsync($"{_v1.Address}/direct");
@@ -145,9 +131,7 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Get_NoEndpoint_ThrowsMeshRoutingExceptionWithReason()
     {
-        using var runtime = Runtime("""{ "services": { "orders": { "endpoints": [] } } }""");
-        using var attachment = MeshAgent.Attach(runtime);
-        using var scope = MeshAgent.UseRuntime(runtime);
+        using var mesh = Attach("""{ "services": { "orders": { "endpoints": [] } } }""");
         using var client = new HttpClient();
 
         var ex = await Assert.ThrowsAsync<MeshRoutingException>(() => client.GetStringAsync("http://orders/"));
@@ -159,9 +143,7 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Get_LaneRejectPolicy_ThrowsMeshRoutingException()
     {
-        using var runtime = Runtime(Config("\"lane\": { \"fallback\": \"reject\" },"));
-        using var attachment = MeshAgent.Attach(runtime);
-        using var scope = MeshAgent.UseRuntime(runtime);
+        using var mesh = Attach(Config("\"lane\": { \"fallback\": \"reject\" },"));
         using var client = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/");
         request.Headers.Add("x-mesh-lane", "blue");
@@ -175,11 +157,8 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
     public async Task Outcomes_SuccessAndConnectFailure_ReportedOnce_ActiveCountReturnsToZero()
     {
         await using var doomed = await TestBackend.StartAsync("doomed");
-        using var runtime = Runtime($$"""{ "services": { "orders": { "endpoints": [ { "id": "d", "address": "{{doomed.Address}}" } ] } } }""");
-        var outcomes = new OutcomeRecorder();
-        runtime.AddObserver(outcomes);
-        using var attachment = MeshAgent.Attach(runtime);
-        using var scope = MeshAgent.UseRuntime(runtime);
+        using var mesh = Attach($$"""{ "services": { "orders": { "endpoints": [ { "id": "d", "address": "{{doomed.Address}}" } ] } } }""");
+        var (runtime, outcomes) = (mesh.Runtime, mesh.Outcomes);
         using var client = new HttpClient();
 
         await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => client.GetStringAsync("http://orders/")));
@@ -197,11 +176,8 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Outcomes_ServerError_CountsAsFailure()
     {
-        using var runtime = Runtime();
-        var outcomes = new OutcomeRecorder();
-        runtime.AddObserver(outcomes);
-        using var attachment = MeshAgent.Attach(runtime);
-        using var scope = MeshAgent.UseRuntime(runtime);
+        using var mesh = Attach(Config());
+        var outcomes = mesh.Outcomes;
         using var client = new HttpClient();
         _gray.Handler = context =>
         {
@@ -220,11 +196,8 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Outcomes_CanceledCall_ReportedAsCanceled()
     {
-        using var runtime = Runtime();
-        var outcomes = new OutcomeRecorder();
-        runtime.AddObserver(outcomes);
-        using var attachment = MeshAgent.Attach(runtime);
-        using var scope = MeshAgent.UseRuntime(runtime);
+        using var mesh = Attach(Config());
+        var (runtime, outcomes) = (mesh.Runtime, mesh.Outcomes);
         using var client = new HttpClient();
         var release = new TaskCompletionSource();
         _gray.Handler = async context => await release.Task.WaitAsync(context.RequestAborted);
@@ -240,6 +213,33 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
 
         Assert.Equal(1, outcomes.Count(OutcomeKind.Canceled));
         Assert.Equal(0, runtime.Snapshot.Services["orders"].EndpointsById["gray"].State.ActiveRequests);
+    }
+
+    /// <summary>A runtime on the given rules, attached to the process's listener and ambient, with its outcomes recorded.</summary>
+    private sealed class AttachedRuntime : IDisposable
+    {
+        private readonly IDisposable _attachment;
+        private readonly IDisposable _scope;
+
+        public AttachedRuntime(string json)
+        {
+            var errors = Runtime.ApplyJson(json, "test");
+            Assert.True(errors.Count == 0, string.Join("; ", errors));
+            Runtime.AddObserver(Outcomes);
+            _attachment = MeshAgent.Attach(Runtime);
+            _scope = MeshAgent.UseRuntime(Runtime);
+        }
+
+        public MeshRuntime Runtime { get; } = new();
+
+        public OutcomeRecorder Outcomes { get; } = new();
+
+        public void Dispose()
+        {
+            _scope.Dispose();
+            _attachment.Dispose();
+            Runtime.Dispose();
+        }
     }
 
     private sealed class OutcomeRecorder : IOutcomeObserver

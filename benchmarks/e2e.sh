@@ -5,6 +5,9 @@
 #   addmesh  IHttpClientFactory client of a host with AddMesh().AddResilience()
 #   nginx    plain HttpClient -> nginx (1 worker, keep-alive upstream) -> backend   (a sidecar)
 #   yarp     plain HttpClient -> YARP proxy -> backend                             (a sidecar)
+# and, on request (MODES), two diagnostics of the hook's own cost:
+#   hookpass   hook attached with rules, but the client calls the backend's address: the listener mechanism alone
+#   hooknocfg  hook loaded without any configuration: the mesh stays off
 # for a tiny response and for a backend doing ~1 ms of work. Prints requests/s, p50/p99 and the client's CPU per
 # request and working set, each as a ratio to direct, and the sidecar's CPU per request. Loopback only. Modes
 # run interleaved for ROUNDS rounds (default 3) of SECONDS_PER_MODE seconds (default 5) after a warm-up, and the
@@ -15,6 +18,9 @@ cd "$(dirname "$0")/.."
 seconds=${SECONDS_PER_MODE:-5}
 rounds=${ROUNDS:-3}
 concurrency=${CONCURRENCY:-8}
+# Subsets for quick experiments, e.g. MODES="direct hook" WORK_MS="0"; the published tables use the defaults.
+modes=${MODES:-direct hook addmesh nginx yarp}
+work_variants=${WORK_MS:-0 1}
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"; }
@@ -85,15 +91,21 @@ NGINX
   }
 
   for _ in $(seq "$rounds"); do
-    measure direct "" DOTNET_STARTUP_HOOKS= $app client --url "$backend/"
-    measure hook "" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" MESH_CONFIG="$work/mesh.json" $app client --url "http://backend/"
-    measure addmesh "" DOTNET_STARTUP_HOOKS= MESH_CONFIG="$work/mesh.json" $app client --url "http://backend/" --addmesh
-    measure nginx "$nginx_worker" DOTNET_STARTUP_HOOKS= $app client --url "http://127.0.0.1:$nginx_port/"
-    measure yarp "$yarp_pid" DOTNET_STARTUP_HOOKS= $app client --url "$yarp/"
+    for mode in $modes; do
+      case $mode in
+        direct) measure direct "" DOTNET_STARTUP_HOOKS= $app client --url "$backend/" ;;
+        hook) measure hook "" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" MESH_CONFIG="$work/mesh.json" $app client --url "http://backend/" ;;
+        hookpass) measure hookpass "" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" MESH_CONFIG="$work/mesh.json" $app client --url "$backend/" ;;
+        hooknocfg) measure hooknocfg "" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" $app client --url "$backend/" ;;
+        addmesh) measure addmesh "" DOTNET_STARTUP_HOOKS= MESH_CONFIG="$work/mesh.json" $app client --url "http://backend/" --addmesh ;;
+        nginx) measure nginx "$nginx_worker" DOTNET_STARTUP_HOOKS= $app client --url "http://127.0.0.1:$nginx_port/" ;;
+        yarp) measure yarp "$yarp_pid" DOTNET_STARTUP_HOOKS= $app client --url "$yarp/" ;;
+      esac
+    done
   done > "$work/raw-$work_ms.txt"
 
-  # One line per mode with the median of each figure over the rounds.
-  for mode in direct hook addmesh nginx yarp; do
+  # One line per mode with the median of each figure over the rounds (direct first: the ratios are to it).
+  for mode in $modes; do
     local fields=""
     for name in rps p50_us p99_us cpu_us_per_request working_set_mb; do
       local value; value=$(grep "^$mode " "$work/raw-$work_ms.txt" | grep -o "\"$name\":[-0-9.eE+]*" | sed 's/.*://' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
@@ -127,7 +139,8 @@ NGINX
 }
 
 echo "# Mesh end-to-end comparison ($(nproc) cores, $(date -u +%Y-%m-%d))"
-run_variant "tiny responses" 0
-run_variant "backend doing ~1 ms of work" 1
+for work_ms in $work_variants; do
+  if [ "$work_ms" = 0 ]; then run_variant "tiny responses" 0; else run_variant "backend doing ~$work_ms ms of work" "$work_ms"; fi
+done
 echo
 echo "added CPU = client CPU + sidecar CPU - direct client CPU, per request."

@@ -14,6 +14,7 @@ public sealed class MeshService
         Endpoints = endpoints;
         EndpointsById = endpoints.ToFrozenDictionary(e => e.Id, StringComparer.Ordinal);
         Routes = routes;
+        RouteIndex = new RouteIndex(routes);
         DefaultRoute = defaultRoute;
         RejectMissingLane = rejectMissingLane;
         HashOn = hashOn;
@@ -32,6 +33,9 @@ public sealed class MeshService
 
     /// <summary>Routes in evaluation order.</summary>
     public CompiledRoute[] Routes { get; }
+
+    /// <summary>Finds the first matching route of <see cref="Routes"/> without evaluating them all.</summary>
+    internal RouteIndex RouteIndex { get; }
 
     /// <summary>The implicit route of requests that match no route: every base-lane endpoint.</summary>
     public CompiledRoute DefaultRoute { get; }

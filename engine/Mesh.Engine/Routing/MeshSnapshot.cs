@@ -81,15 +81,8 @@ public sealed class MeshSnapshot
             return RouteDecision.NotMeshed;
         }
 
-        var route = service.DefaultRoute;
-        foreach (var candidate in service.Routes)
-        {
-            if (candidate.Matcher.Matches(ref request, lane))
-            {
-                route = candidate;
-                break;
-            }
-        }
+        var first = service.RouteIndex.FindFirst(ref request, lane);
+        var route = first < 0 ? service.DefaultRoute : service.Routes[first];
 
         var destination = route.PickDestination(lane);
         EndpointPicker? picker;

@@ -77,6 +77,33 @@ public sealed class RequestMatcher
         return true;
     }
 
+    /// <summary>
+    /// The condition a route index files this route under: a header or the path, exact before prefix (exact keys
+    /// narrow the candidates most), or null when no condition is indexable. Every request this matcher accepts
+    /// satisfies it, which is what makes the index exact.
+    /// </summary>
+    internal (string? Header, IndexKeys Keys)? IndexCondition
+    {
+        get
+        {
+            (string? Header, IndexKeys Keys)? best = null;
+            foreach (var header in _headers)
+            {
+                if (header.Matcher.Keys is { } keys && (best is null || (best.Value.Keys.Prefix && !keys.Prefix)))
+                {
+                    best = (header.Name, keys);
+                }
+            }
+
+            if (_path?.Keys is { } pathKeys && (best is null || (best.Value.Keys.Prefix && !pathKeys.Prefix)))
+            {
+                best = (null, pathKeys);
+            }
+
+            return best;
+        }
+    }
+
     /// <summary>Human-readable conditions, for explain output.</summary>
     public override string ToString()
     {

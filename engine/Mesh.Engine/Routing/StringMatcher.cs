@@ -19,6 +19,12 @@ public abstract class StringMatcher
     /// <summary>Human-readable form, for explain output.</summary>
     public abstract override string ToString();
 
+    /// <summary>
+    /// The values an indexed lookup can find this condition by: the values that satisfy it exactly, or the
+    /// prefixes. Null for conditions that no ordinal lookup can stand for (regex, present, ignoreCase).
+    /// </summary>
+    internal virtual IndexKeys? Keys => null;
+
     /// <summary>Compiles a validated condition.</summary>
     public static StringMatcher Create(StringMatchDocument document)
     {
@@ -71,6 +77,8 @@ public abstract class StringMatcher
 
     private sealed class ExactMatcher(string expected, StringComparison comparison) : StringMatcher
     {
+        internal override IndexKeys? Keys => comparison == StringComparison.Ordinal ? new IndexKeys([expected], Prefix: false) : null;
+
         public override bool Matches(bool present, ReadOnlySpan<char> value) => present && value.Equals(expected, comparison);
 
         public override string ToString() => $"exact '{expected}'";
@@ -78,6 +86,8 @@ public abstract class StringMatcher
 
     private sealed class PrefixMatcher(string prefix, StringComparison comparison) : StringMatcher
     {
+        internal override IndexKeys? Keys => comparison == StringComparison.Ordinal ? new IndexKeys([prefix], Prefix: true) : null;
+
         public override bool Matches(bool present, ReadOnlySpan<char> value) => present && value.StartsWith(prefix, comparison);
 
         public override string ToString() => $"prefix '{prefix}'";
@@ -119,13 +129,17 @@ public abstract class StringMatcher
     {
         private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
         private readonly string _display;
+        private readonly IndexKeys? _keys;
 
         public InMatcher(IEnumerable<string> values, bool ignoreCase)
         {
             var set = values.ToFrozenSet(ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
             _lookup = set.GetAlternateLookup<ReadOnlySpan<char>>();
             _display = string.Join(", ", set);
+            _keys = ignoreCase ? null : new IndexKeys([.. set], Prefix: false);
         }
+
+        internal override IndexKeys? Keys => _keys;
 
         public override bool Matches(bool present, ReadOnlySpan<char> value) => present && _lookup.Contains(value);
 
@@ -139,3 +153,8 @@ public abstract class StringMatcher
         public override string ToString() => expected ? "present" : "absent";
     }
 }
+
+/// <summary>What a route index files a condition under: exact values, or prefixes.</summary>
+/// <param name="Values">The values (or prefixes).</param>
+/// <param name="Prefix">True for prefixes.</param>
+internal sealed record IndexKeys(string[] Values, bool Prefix);

@@ -1,6 +1,7 @@
 using Mesh.Extensions.Resilience;
 using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Mesh.Extensions.Tests;
 
@@ -49,5 +50,92 @@ public sealed class ResilienceTests
         {
             Assert.Equal("alive", await client.GetStringAsync("http://orders/"));
         }
+    }
+
+    [Fact]
+    public async Task SteadyLoad_BackendKilled_NoFailedCall_EjectedWithinFailures_ReadmittedWhenBack()
+    {
+        await using var alive = await TestBackend.StartAsync("alive");
+        var doomed = await TestBackend.StartAsync("doomed");
+        var port = doomed.Port;
+        var json = TwoEndpoints(alive, doomed, """
+            "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"] },
+            "outlierDetection": { "consecutiveFailures": 2, "ejectionTime": "00:00:01", "maxEjectionPercent": 50 }
+            """);
+        await using var host = await MeshHost.StartAsync(json, m => m.AddResilience());
+        var client = host.Client;
+        var state = host.Runtime.Snapshot.Services["orders"].EndpointsById["b"].State;
+        using var stop = new CancellationTokenSource();
+        var failures = 0;
+        var calls = 0;
+        var load = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await client.GetStringAsync("http://orders/");
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+
+                Interlocked.Increment(ref calls);
+            }
+        })).ToArray();
+
+        await Eventually.UntilAsync(() => doomed.Requests > 5, "load to reach the doomed endpoint");
+        await doomed.DisposeAsync();
+        await Eventually.UntilAsync(() => state.Ejections > 0, "the dead endpoint to be ejected");
+        var failuresAtEjection = state.Failures;
+        await using var back = await TestBackend.StartAsync("back", port: port);
+        await Eventually.UntilAsync(() => back.Requests > 0, "the endpoint to be readmitted once it is back");
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        Assert.Equal(0, failures);
+        Assert.True(calls > 50, $"only {calls} calls ran");
+        // Ejected on reaching the configured consecutive failures; calls already in flight may add a few.
+        Assert.InRange(failuresAtEjection, 2, 2 + 4);
+    }
+
+    [Fact]
+    public async Task Breaker_Opens_FailsFastWithoutConnecting_HalfOpensAfterBreak()
+    {
+        await using var backend = await TestBackend.StartAsync("flaky");
+        backend.Handler = context =>
+        {
+            context.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        };
+        var json = $$"""
+            { "services": { "orders": {
+                "endpoints": [ { "id": "a", "address": "{{backend.Address}}" } ],
+                "policy": { "circuitBreaker": { "failureRatio": 0.5, "minimumThroughput": 4, "samplingDuration": "00:00:30", "breakDuration": "00:00:10" } } } } }
+            """;
+        var time = new FakeTimeProvider();
+        await using var host = await MeshHost.StartAsync(json, m => m.AddResilience(), services => services.AddSingleton<TimeProvider>(time));
+        var client = host.Client;
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await client.GetAsync("http://orders/");
+            Assert.Equal(503, (int)response.StatusCode);
+        }
+
+        var requestsWhenOpened = backend.Requests;
+        for (var i = 0; i < 5; i++)
+        {
+            await Assert.ThrowsAsync<MeshCircuitOpenException>(() => client.GetAsync("http://orders/"));
+        }
+
+        Assert.Equal(requestsWhenOpened, backend.Requests);
+
+        backend.Handler = null;
+        time.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal("flaky", await client.GetStringAsync("http://orders/"));
+        Assert.Equal(requestsWhenOpened + 1, backend.Requests);
+        Assert.Equal("flaky", await client.GetStringAsync("http://orders/"));
     }
 }

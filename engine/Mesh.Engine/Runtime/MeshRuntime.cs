@@ -198,7 +198,8 @@ public sealed partial class MeshRuntime : IDisposable
     /// <inheritdoc />
     public void Dispose() => Telemetry.Dispose();
 
-    private static string OutcomeName(OutcomeKind kind) => kind switch
+    /// <summary>The <c>mesh.outcome</c> tag value of an outcome.</summary>
+    public static string OutcomeName(OutcomeKind kind) => kind switch
     {
         OutcomeKind.Success => "success",
         OutcomeKind.ServerError => "server_error",

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Mesh.Routing;
 using Mesh.Runtime;
 
@@ -18,6 +19,8 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
     private const string RequestEvent = "System.Net.Http.Request";
     private const string ResponseEvent = "System.Net.Http.Response";
     private const string ExceptionEvent = "System.Net.Http.Exception";
+
+    private const string SpanName = "mesh.route";
 
     // The attempt in flight in this async flow. HttpClient raises the request and response events from the same
     // async method, so the value set on request is seen on response and nowhere else; it is how a canceled
@@ -110,7 +113,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         try
         {
             var endpoint = decision.Endpoint!;
-            var call = new MeshCall(runtime, decision.Service!, decision.Route!, endpoint, decision.Lane, uri, runtime.Time.GetTimestamp());
+            var call = new MeshCall(runtime, decision.Service!, decision.Route!, endpoint, decision.Lane, uri, runtime.Time.GetTimestamp(), StartSpan(runtime, decision));
             request.RequestUri = new Uri(string.Concat(endpoint.UriPrefix, uri.PathAndQuery), UriKind.Absolute);
             StampHeaders(request, snapshot, decision.Lane);
             request.Options.Set(MeshRequestOptions.Call, call);
@@ -121,6 +124,34 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         {
             ReportListenerFailure(runtime, ex);
         }
+    }
+
+    // A span only when someone listens to the Mesh source, so tracing costs nothing when it is off. It describes the
+    // routing of this attempt and is not made current: HttpClient created its own activity (if any) before this
+    // event, and the mesh must not change which activity the rest of the send runs under.
+    private static Activity? StartSpan(MeshRuntime runtime, RouteDecision decision)
+    {
+        var source = runtime.Telemetry.ActivitySource;
+        if (!source.HasListeners())
+        {
+            return null;
+        }
+
+        var span = source.CreateActivity(SpanName, ActivityKind.Internal);
+        if (span is null)
+        {
+            return null;
+        }
+
+        span.DisplayName = decision.Service!.Name;
+        span.SetTag("mesh.service", decision.Service.Name);
+        span.SetTag("mesh.endpoint", decision.Endpoint!.Id);
+        span.SetTag("mesh.route", decision.Route!.Name);
+        span.SetTag("mesh.lane", decision.Lane);
+        var current = Activity.Current;
+        span.Start();
+        Activity.Current = current;
+        return span;
     }
 
     private static void StampHeaders(HttpRequestMessage request, MeshSnapshot snapshot, string? lane)

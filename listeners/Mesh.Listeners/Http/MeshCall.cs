@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Mesh.Model;
 using Mesh.Routing;
 using Mesh.Runtime;
@@ -9,8 +10,11 @@ public sealed class MeshCall
 {
     private int _completed;
 
-    internal MeshCall(MeshRuntime runtime, MeshService service, CompiledRoute route, Endpoint endpoint, string? lane, Uri originalUri, long startTimestamp)
+    private readonly Activity? _span;
+
+    internal MeshCall(MeshRuntime runtime, MeshService service, CompiledRoute route, Endpoint endpoint, string? lane, Uri originalUri, long startTimestamp, Activity? span)
     {
+        _span = span;
         Runtime = runtime;
         Service = service;
         Route = route;
@@ -50,6 +54,19 @@ public sealed class MeshCall
         }
 
         var duration = Runtime.Time.GetElapsedTime(StartTimestamp);
-        Runtime.OnCallCompleted(new CallOutcome(Service, Endpoint, Route.Name, kind, statusCode, duration));
+        var outcome = new CallOutcome(Service, Endpoint, Route.Name, kind, statusCode, duration);
+        if (_span is not null)
+        {
+            _span.SetTag("mesh.outcome", MeshRuntime.OutcomeName(kind));
+            if (statusCode != 0)
+            {
+                _span.SetTag("http.response.status_code", statusCode);
+            }
+
+            _span.SetStatus(outcome.IsFailure ? ActivityStatusCode.Error : ActivityStatusCode.Ok);
+            _span.Stop();
+        }
+
+        Runtime.OnCallCompleted(outcome);
     }
 }

@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Mesh.Runtime;
+using Mesh.Testing;
+
+namespace Mesh.Listeners.Tests;
+
+/// <summary>The span and metrics of routed calls, seen through the same listener APIs an OpenTelemetry SDK uses.</summary>
+public sealed class TelemetryTests
+{
+    [Fact]
+    public async Task RoutedCall_SpanWithServiceEndpointRouteLane_AndRequestMetrics()
+    {
+        await using var ok = await TestBackend.StartAsync("ok");
+        await using var failing = await TestBackend.StartAsync("failing");
+        failing.Handler = context =>
+        {
+            context.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        };
+        using var runtime = new MeshRuntime();
+        Assert.Empty(runtime.ApplyJson($$"""
+            { "services": { "orders": {
+                "endpoints": [ { "id": "ok", "address": "{{ok.Address}}" }, { "id": "bad", "address": "{{failing.Address}}", "tags": { "lane": "gray" } } ],
+                "policy": { "routes": [ { "name": "all", "destinations": [ { "subset": {} } ] } ] } } } }
+            """, "test"));
+
+        // Listeners see only this runtime's instruments and spans: other tests run meshes in parallel.
+        var spans = new ConcurrentQueue<Activity>();
+        using var activityListener = new ActivityListener
+        {
+            ShouldListenTo = source => ReferenceEquals(source, runtime.Telemetry.ActivitySource),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(activityListener);
+        var measurements = new ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
+        using var meterListener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter, runtime.Telemetry.Meter))
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        meterListener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => measurements.Enqueue((instrument.Name, value, ToDictionary(tags))));
+        meterListener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => measurements.Enqueue((instrument.Name, value, ToDictionary(tags))));
+        meterListener.Start();
+
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+        Assert.Equal("ok", await client.GetStringAsync("http://orders/"));
+        using var laned = new HttpRequestMessage(HttpMethod.Get, "http://orders/");
+        laned.Headers.Add("x-mesh-lane", "gray");
+        using var failed = await client.SendAsync(laned);
+
+        Assert.Equal(2, spans.Count);
+        var success = spans.Single(s => (string?)s.GetTagItem("mesh.endpoint") == "ok");
+        Assert.Equal("mesh.route", success.OperationName);
+        Assert.Equal("orders", success.GetTagItem("mesh.service"));
+        Assert.Equal("all", success.GetTagItem("mesh.route"));
+        Assert.Null(success.GetTagItem("mesh.lane"));
+        Assert.Equal("success", success.GetTagItem("mesh.outcome"));
+        Assert.Equal(ActivityStatusCode.Ok, success.Status);
+        var failure = spans.Single(s => (string?)s.GetTagItem("mesh.endpoint") == "bad");
+        Assert.Equal("gray", failure.GetTagItem("mesh.lane"));
+        Assert.Equal(503, failure.GetTagItem("http.response.status_code"));
+        Assert.Equal(ActivityStatusCode.Error, failure.Status);
+
+        var requests = measurements.Where(m => m.Instrument == "mesh.requests").ToList();
+        Assert.Equal(2, requests.Count);
+        Assert.Contains(requests, m => (string?)m.Tags["mesh.endpoint"] == "ok" && (string?)m.Tags["mesh.outcome"] == "success" && (string?)m.Tags["mesh.route"] == "all");
+        Assert.Contains(requests, m => (string?)m.Tags["mesh.endpoint"] == "bad" && (string?)m.Tags["mesh.outcome"] == "server_error");
+        var durations = measurements.Where(m => m.Instrument == "mesh.request.duration").ToList();
+        Assert.Equal(2, durations.Count);
+        Assert.All(durations, d => Assert.InRange(d.Value, 0, 10));
+    }
+
+    [Fact]
+    public async Task NoListener_NoSpanCreated()
+    {
+        await using var ok = await TestBackend.StartAsync("ok");
+        using var runtime = new MeshRuntime();
+        Assert.Empty(runtime.ApplyJson($$"""{ "services": { "orders": { "endpoints": [ { "id": "ok", "address": "{{ok.Address}}" } ] } } }""", "test"));
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+
+        Assert.False(runtime.Telemetry.ActivitySource.HasListeners());
+        Assert.Equal("ok", await client.GetStringAsync("http://orders/"));
+        Assert.Null(Activity.Current);
+    }
+
+    private static Dictionary<string, object?> ToDictionary(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var result = new Dictionary<string, object?>();
+        foreach (var tag in tags)
+        {
+            result[tag.Key] = tag.Value;
+        }
+
+        return result;
+    }
+}

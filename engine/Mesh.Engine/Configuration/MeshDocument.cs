@@ -33,6 +33,12 @@ public sealed class MeshSettings
     /// <summary>The zone this process runs in, used by the <c>zoneAware</c> balancer.</summary>
     public string? Zone { get; set; }
 
+    /// <summary>
+    /// A secret shared by the services of the mesh (at least 16 characters). When set, callers sign the caller
+    /// header (HMAC-SHA256 with a timestamp) and receivers trust a caller name only with a valid signature.
+    /// </summary>
+    public string? CallerSigningKey { get; set; }
+
     /// <summary>Settings of extensions that apply mesh-wide, by extension name.</summary>
     public Dictionary<string, JsonElement>? Extensions { get; set; }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Mesh.LoadBalancing;
 using Mesh.Model;
 using Mesh.Routing;
+using Mesh.Runtime;
 
 namespace Mesh.Configuration;
 
@@ -24,8 +25,8 @@ public sealed class MeshValidator
     /// <summary>Creates a validator for the given balancers and extension settings validators.</summary>
     /// <param name="balancers">Known load balancers; <see cref="LoadBalancerRegistry.Default"/> when null.</param>
     /// <param name="extensionValidators">
-    /// Validators of extension settings by extension name. When given, a setting for an extension that is not
-    /// listed is an error (a rule that would silently do nothing); when null, extension settings are not checked.
+    /// Validators of extension settings by extension name. Settings of an extension not listed are accepted: the
+    /// same policy is read by every app of the mesh, and another app may run that extension.
     /// </param>
     public MeshValidator(LoadBalancerRegistry? balancers = null, IReadOnlyDictionary<string, Func<JsonElement, IEnumerable<string>>>? extensionValidators = null)
     {
@@ -58,6 +59,11 @@ public sealed class MeshValidator
     {
         ValidateHeaderName(settings.LaneHeader, $"{path}.laneHeader", errors);
         ValidateHeaderName(settings.CallerHeader, $"{path}.callerHeader", errors);
+        if (settings.CallerSigningKey is { Length: < CallerSignature.MinimumKeyLength })
+        {
+            errors.Add(new($"{path}.callerSigningKey", $"callerSigningKey must be at least {CallerSignature.MinimumKeyLength} characters"));
+        }
+
         ValidateExtensions(settings.Extensions, $"{path}.extensions", errors);
     }
 
@@ -244,16 +250,23 @@ public sealed class MeshValidator
         ValidateExtensions(policy.Extensions, $"{path}.extensions", errors);
     }
 
+    /// <summary>Validates request conditions (also used by extensions whose settings match requests).</summary>
+    public static void ValidateMatch(MatchDocument match, string path, List<ValidationError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        ValidateStringMatch(match.Method, $"{path}.method", errors);
+        ValidateStringMatch(match.Path, $"{path}.path", errors);
+        ValidateStringMatch(match.Lane, $"{path}.lane", errors);
+        ValidateStringMatches(match.Headers, $"{path}.headers", errors);
+        ValidateStringMatches(match.Query, $"{path}.query", errors);
+        ValidateStringMatches(match.Cookies, $"{path}.cookies", errors);
+    }
+
     private static void ValidateRoute(RouteDocument route, string path, List<ValidationError> errors)
     {
         if (route.Match is { } match)
         {
-            ValidateStringMatch(match.Method, $"{path}.match.method", errors);
-            ValidateStringMatch(match.Path, $"{path}.match.path", errors);
-            ValidateStringMatch(match.Lane, $"{path}.match.lane", errors);
-            ValidateStringMatches(match.Headers, $"{path}.match.headers", errors);
-            ValidateStringMatches(match.Query, $"{path}.match.query", errors);
-            ValidateStringMatches(match.Cookies, $"{path}.match.cookies", errors);
+            ValidateMatch(match, $"{path}.match", errors);
         }
 
         if (route.Destinations is not { Count: > 0 } destinations)
@@ -377,13 +390,19 @@ public sealed class MeshValidator
         {
             if (!_extensionValidators.TryGetValue(name, out var validate))
             {
-                errors.Add(new($"{path}.{name}", $"no extension named '{name}' is loaded; known: {string.Join(", ", _extensionValidators.Keys)}"));
                 continue;
             }
 
-            foreach (var message in validate(settings))
+            try
             {
-                errors.Add(new($"{path}.{name}", message));
+                foreach (var message in validate(settings))
+                {
+                    errors.Add(new($"{path}.{name}", message));
+                }
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+            {
+                errors.Add(new($"{path}.{name}", ex.Message));
             }
         }
     }

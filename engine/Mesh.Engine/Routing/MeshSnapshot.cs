@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Mesh.Configuration;
 using Mesh.LoadBalancing;
 using Mesh.Model;
+using Mesh.Runtime;
 
 namespace Mesh.Routing;
 
@@ -19,8 +20,9 @@ public sealed class MeshSnapshot
 
     private readonly FrozenDictionary<string, MeshService>.AlternateLookup<ReadOnlySpan<char>> _byHost;
 
-    internal MeshSnapshot(long version, MeshDocument document, FrozenDictionary<string, MeshService> services, string? serviceName)
+    internal MeshSnapshot(long version, MeshDocument document, FrozenDictionary<string, MeshService> services, string? serviceName, CallerSignature? callerSignature = null)
     {
+        CallerSignature = callerSignature;
         Version = version;
         Document = document;
         Services = services;
@@ -29,6 +31,7 @@ public sealed class MeshSnapshot
         Enabled = settings?.Enabled ?? true;
         LaneHeader = settings?.LaneHeader ?? DefaultLaneHeader;
         CallerHeader = settings?.CallerHeader ?? DefaultCallerHeader;
+        CallerSignatureHeader = CallerHeader + "-signature";
         ServiceName = serviceName ?? settings?.ServiceName;
         Zone = settings?.Zone;
     }
@@ -53,6 +56,12 @@ public sealed class MeshSnapshot
 
     /// <summary>The header carrying the caller's service name.</summary>
     public string CallerHeader { get; }
+
+    /// <summary>The header carrying the signature of <see cref="CallerHeader"/>: its name with <c>-signature</c>.</summary>
+    public string CallerSignatureHeader { get; }
+
+    /// <summary>Signs and verifies caller headers; null when the mesh has no <c>callerSigningKey</c>.</summary>
+    public CallerSignature? CallerSignature { get; }
 
     /// <summary>The name this process runs as.</summary>
     public string? ServiceName { get; }

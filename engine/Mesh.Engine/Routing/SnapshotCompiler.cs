@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using Mesh.Configuration;
 using Mesh.LoadBalancing;
 using Mesh.Model;
+using Mesh.Runtime;
 
 namespace Mesh.Routing;
 
@@ -49,7 +50,8 @@ public sealed class SnapshotCompiler
             }
         }
 
-        return new MeshSnapshot(version, document, services.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), serviceName);
+        var signature = document.Mesh?.CallerSigningKey is { } signingKey ? new CallerSignature(signingKey, _time) : null;
+        return new MeshSnapshot(version, document, services.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), serviceName, signature);
     }
 
     private MeshService CompileService(string name, ServiceDocument document, string? zone, HashSet<(string, string, string)> live)

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Text.Json;
 using Mesh.Configuration;
 using Mesh.LoadBalancing;
 using Mesh.Model;
@@ -22,6 +24,7 @@ public sealed partial class MeshRuntime : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _applyLock = new();
     private readonly Queue<ConfigRejection> _recentRejections = new();
+    private readonly ConcurrentDictionary<string, Func<JsonElement, IEnumerable<string>>> _extensionValidators = new(StringComparer.Ordinal);
     private MeshSnapshot _snapshot = MeshSnapshot.Empty;
     private IOutcomeObserver[] _observers = [];
 
@@ -33,7 +36,12 @@ public sealed partial class MeshRuntime : IDisposable
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = LoggerFactory.CreateLogger("Mesh.Runtime");
         Telemetry = new MeshTelemetry(meterFactory);
-        Validator = new MeshValidator(Options.LoadBalancers, Options.ExtensionValidators);
+        foreach (var (name, validate) in Options.ExtensionValidators ?? new Dictionary<string, Func<JsonElement, IEnumerable<string>>>())
+        {
+            _extensionValidators[name] = validate;
+        }
+
+        Validator = new MeshValidator(Options.LoadBalancers, _extensionValidators);
         _compiler = new SnapshotCompiler(Options.LoadBalancers, Time);
         Telemetry.Meter.CreateObservableGauge("mesh.snapshot.version", () => Snapshot.Version, "{version}", "Version of the configuration snapshot in force.");
     }
@@ -146,13 +154,35 @@ public sealed partial class MeshRuntime : IDisposable
     }
 
     /// <summary>Adds an observer of call outcomes.</summary>
-    public void AddObserver(IOutcomeObserver observer)
+    /// <remarks>
+    /// An observer type joins once: the startup hook and the app's own registration may both offer the same
+    /// extension, and counting every outcome twice would eject endpoints at half their thresholds.
+    /// </remarks>
+    /// <returns>False when an observer of the same type was already added.</returns>
+    public bool AddObserver(IOutcomeObserver observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
         lock (_applyLock)
         {
+            if (Array.Exists(_observers, o => o.GetType() == observer.GetType()))
+            {
+                return false;
+            }
+
             _observers = [.. _observers, observer];
+            return true;
         }
+    }
+
+    /// <summary>
+    /// Validates the settings of extension <paramref name="name"/> (under <c>policy.extensions</c> and
+    /// <c>mesh.extensions</c>) in every document applied from now on; invalid settings reject the document.
+    /// </summary>
+    public void AddExtensionValidator(string name, Func<JsonElement, IEnumerable<string>> validate)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(validate);
+        _extensionValidators[name] = validate;
     }
 
     /// <summary>Marks a call to <paramref name="endpoint"/> as started (feeds <c>leastRequest</c>).</summary>

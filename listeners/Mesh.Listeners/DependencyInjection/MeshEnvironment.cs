@@ -9,6 +9,9 @@ public static class MeshEnvironment
     /// <summary>The name this process runs as.</summary>
     public const string ServiceName = "MESH_SERVICE_NAME";
 
+    /// <summary><c>true</c> for an app at the edge of the mesh, where lane and caller headers are removed.</summary>
+    public const string Ingress = "MESH_INGRESS";
+
     /// <summary>Comma-separated etcd endpoints.</summary>
     public const string EtcdEndpoints = "MESH_ETCD_ENDPOINTS";
 

@@ -15,15 +15,24 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Extensions may take the runtime in their constructor, so they join it here, after both exist; with an
+        // external runtime (the startup hook's) too, which already routes and whose sources are not ours to start.
+        foreach (var extension in extensions.OrderBy(e => e.Order))
+        {
+            if (extension is IConfigurableExtension configurable)
+            {
+                runtime.AddExtensionValidator(configurable.Name, configurable.ValidateSettings);
+            }
+
+            if (extension is IOutcomeObserver observer)
+            {
+                runtime.AddObserver(observer);
+            }
+        }
+
         if (options.Value.ExternalRuntime is not null)
         {
             return;
-        }
-
-        // Extensions may take the runtime in their constructor, so they join it here, after both exist.
-        foreach (var observer in extensions.OrderBy(e => e.Order).OfType<IOutcomeObserver>())
-        {
-            runtime.AddObserver(observer);
         }
 
         var settings = options.Value;

@@ -19,6 +19,12 @@ public sealed class MeshOptions
     public IList<Func<IServiceProvider, IMeshConfigSource>> Sources { get; } = [];
 
     /// <summary>
+    /// True for an app at the edge of the mesh (<c>Mesh:Ingress</c>, <c>MESH_INGRESS=true</c>): lane and caller headers
+    /// of inbound requests come from outside and are removed before anything reads them.
+    /// </summary>
+    public bool? Ingress { get; set; }
+
+    /// <summary>
     /// A runtime created and fed elsewhere (by the startup hook): the app's services use it instead of creating
     /// their own, and neither start sources nor attach it again.
     /// </summary>

@@ -40,6 +40,7 @@ public static class MeshServiceCollectionExtensions
             var section = configuration?.GetSection("Mesh");
             options.ConfigPath ??= section?["ConfigPath"] ?? Environment.GetEnvironmentVariable(MeshEnvironment.Config);
             options.ServiceName ??= section?["ServiceName"] ?? Environment.GetEnvironmentVariable(MeshEnvironment.ServiceName);
+            options.Ingress ??= bool.TryParse(section?["Ingress"] ?? Environment.GetEnvironmentVariable(MeshEnvironment.Ingress), out var ingress) && ingress;
         });
         if (configure is not null)
         {

@@ -165,6 +165,10 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         if (snapshot.ServiceName is { } caller && !headers.NonValidated.Contains(snapshot.CallerHeader))
         {
             headers.TryAddWithoutValidation(snapshot.CallerHeader, caller);
+            if (snapshot.CallerSignature is { } signature)
+            {
+                headers.TryAddWithoutValidation(snapshot.CallerSignatureHeader, signature.Sign(caller));
+            }
         }
 
         // HttpClient propagates baggage itself only when it creates an Activity, which the mesh avoids.

@@ -2,21 +2,27 @@ using Mesh.Routing;
 
 namespace Mesh.Http;
 
-/// <summary>An <see cref="IRouteRequest"/> over a live <see cref="HttpRequestMessage"/>, reading without copying.</summary>
-internal struct HttpRequestView : IRouteRequest
+/// <summary>
+/// An <see cref="IRouteRequest"/> over a live <see cref="HttpRequestMessage"/>, reading without copying; outbound
+/// extensions use it to evaluate <c>match</c> conditions (<see cref="RequestMatcher"/>).
+/// </summary>
+public struct HttpRequestView : IRouteRequest
 {
     private readonly HttpRequestMessage _request;
     private readonly Uri _uri;
     private string? _pathAndQuery;
 
+    /// <summary>Creates a view of <paramref name="request"/>, whose address is <paramref name="uri"/>.</summary>
     public HttpRequestView(HttpRequestMessage request, Uri uri)
     {
         _request = request;
         _uri = uri;
     }
 
+    /// <inheritdoc />
     public readonly string Method => _request.Method.Method;
 
+    /// <inheritdoc />
     public ReadOnlySpan<char> Path
     {
         get
@@ -27,6 +33,7 @@ internal struct HttpRequestView : IRouteRequest
         }
     }
 
+    /// <inheritdoc />
     public readonly bool TryGetHeader(string name, out ReadOnlySpan<char> value)
     {
         // NonValidated reads the stored value as is, without parsing or allocating a collection.
@@ -43,6 +50,7 @@ internal struct HttpRequestView : IRouteRequest
         return false;
     }
 
+    /// <inheritdoc />
     public bool TryGetQuery(string name, out ReadOnlySpan<char> value)
     {
         var pathAndQuery = _pathAndQuery ??= _uri.PathAndQuery;
@@ -56,6 +64,7 @@ internal struct HttpRequestView : IRouteRequest
         return RouteRequestParsing.TryGetQueryValue(pathAndQuery.AsSpan(query), name, out value);
     }
 
+    /// <inheritdoc />
     public readonly bool TryGetCookie(string name, out ReadOnlySpan<char> value)
     {
         if (_request.Headers.NonValidated.TryGetValues("Cookie", out var values))

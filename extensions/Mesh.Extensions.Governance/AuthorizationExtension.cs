@@ -1,0 +1,131 @@
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Mesh.AspNetCore;
+using Mesh.Configuration;
+using Mesh.Extensibility;
+using Mesh.Routing;
+using Mesh.Runtime;
+using Microsoft.AspNetCore.Http;
+
+namespace Mesh.Extensions.Governance;
+
+/// <summary>Who may call: lists of caller service names, <c>anonymous</c> (no verified caller) or <c>*</c> (anyone).</summary>
+public class CallerLists
+{
+    /// <summary>When not empty, only these callers pass.</summary>
+    public List<string>? Allow { get; set; }
+
+    /// <summary>These callers are refused, even when also allowed.</summary>
+    public List<string>? Deny { get; set; }
+}
+
+/// <summary>Lists for the requests a <see cref="Match"/> selects; the first matching rule decides.</summary>
+public sealed class AuthorizationRule : CallerLists
+{
+    /// <summary>The requests the rule is about (the same conditions as a route's).</summary>
+    public MatchDocument? Match { get; set; }
+}
+
+/// <summary>Settings of <see cref="AuthorizationExtension"/>: <c>policy.extensions.authorization</c> of the called service.</summary>
+public sealed class AuthorizationSettings : CallerLists
+{
+    /// <summary>Per-request rules, tried in order before the service-wide lists.</summary>
+    public List<AuthorizationRule>? Rules { get; set; }
+}
+
+/// <summary>
+/// Inbound caller authorization of a meshed ASP.NET Core service, from its own policy
+/// (<c>policy.extensions.authorization</c>). The caller is the verified caller of the mesh context: with a
+/// <c>callerSigningKey</c> in the mesh settings only a signed caller header counts, and a request whose caller header
+/// is not validly signed (forged) is refused whatever the lists say. A refused request is answered 403 and counted
+/// in <c>mesh.authorization.denials</c>.
+/// </summary>
+public sealed class AuthorizationExtension : IInboundExtension, IConfigurableExtension
+{
+    /// <summary>The settings key.</summary>
+    public const string ExtensionName = "authorization";
+
+    /// <summary>The caller name of requests without a verified caller.</summary>
+    public const string Anonymous = "anonymous";
+
+    private readonly MeshRuntime _runtime;
+    private readonly ExtensionSettings<CompiledAuthorization> _settings = new(ExtensionName, element => new CompiledAuthorization(SettingsJson.Parse<AuthorizationSettings>(element)));
+    private readonly Counter<long> _denials;
+
+    /// <summary>Creates the extension for <paramref name="runtime"/>.</summary>
+    public AuthorizationExtension(MeshRuntime runtime)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        _runtime = runtime;
+        _denials = runtime.Telemetry.Meter.CreateCounter<long>("mesh.authorization.denials", "{request}", "Inbound requests refused by caller authorization.");
+    }
+
+    /// <inheritdoc />
+    public string Name => ExtensionName;
+
+    // Before rate limiting, so refused callers do not spend anyone's tokens.
+    /// <inheritdoc />
+    public int Order => 100;
+
+    /// <inheritdoc />
+    public IEnumerable<string> ValidateSettings(JsonElement settings) => SettingsJson.Validate<AuthorizationSettings>(settings, Validate);
+
+    /// <inheritdoc />
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var snapshot = _runtime.Snapshot;
+        var service = snapshot.ServiceName is { } name && snapshot.Services.TryGetValue(name, out var own) ? own : null;
+        var forged = context.Features.Get<ForgedCallerFeature>();
+        var rules = service is null ? null : _settings.For(service);
+        if (forged is not null || (rules is not null && !rules.Allows(context.Request, MeshContext.Current?.Caller ?? Anonymous)))
+        {
+            _denials.Add(1, new KeyValuePair<string, object?>("mesh.service", service?.Name), new KeyValuePair<string, object?>("mesh.reason", forged is null ? "denied" : "forged_caller"));
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return;
+        }
+
+        await next(context).ConfigureAwait(false);
+    }
+
+    private static IEnumerable<string> Validate(AuthorizationSettings settings)
+    {
+        var errors = new List<ValidationError>();
+        for (var i = 0; i < (settings.Rules?.Count ?? 0); i++)
+        {
+            if (settings.Rules![i].Match is { } match)
+            {
+                MeshValidator.ValidateMatch(match, $"rules[{i}].match", errors);
+            }
+        }
+
+        return errors.Select(e => $"{e.Path}: {e.Message}");
+    }
+
+    private sealed class CompiledAuthorization(AuthorizationSettings settings)
+    {
+        private readonly (RequestMatcher Matcher, CallerLists Lists)[] _rules =
+            [.. (settings.Rules ?? []).Select(r => (RequestMatcher.Create(r.Match), (CallerLists)r))];
+
+        public bool Allows(HttpRequest request, string caller)
+        {
+            var view = new InboundRequestView(request);
+            foreach (var (matcher, lists) in _rules)
+            {
+                if (matcher.Matches(ref view, MeshContext.Current?.Lane))
+                {
+                    return Allows(lists, caller);
+                }
+            }
+
+            return Allows(settings, caller);
+        }
+
+        private static bool Allows(CallerLists lists, string caller)
+        {
+            static bool Lists(List<string>? names, string caller) => names is not null && (names.Contains("*") || names.Contains(caller));
+            return !Lists(lists.Deny, caller) && (lists.Allow is not { Count: > 0 } || Lists(lists.Allow, caller));
+        }
+    }
+}

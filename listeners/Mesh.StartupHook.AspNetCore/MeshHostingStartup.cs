@@ -25,10 +25,16 @@ public sealed class MeshHostingStartup : IHostingStartup
 
         builder.ConfigureServices(services =>
         {
-            var mesh = services
-                .AddMesh(options => options.ExternalRuntime = runtime)
-                .AddMeshInbound()
-                .AddResilience();
+            var mesh = services.AddMesh(options => options.ExternalRuntime = runtime);
+
+            // First the instances the hook made (its outlier detector, extensions from MESH_EXTENSIONS_PATH), so
+            // that the app's pipelines and the runtime share one instance of each extension type.
+            foreach (var extension in runtime.Extensions)
+            {
+                mesh.AddExtension(extension);
+            }
+
+            mesh.AddMeshInbound().AddResilience().AddGovernance();
 
             // A named service on etcd registers itself, so callers find it without anyone writing its address.
             if (EtcdEnvironment.ReadOptions() is not null && runtime.Options.ServiceName is not null

@@ -39,7 +39,8 @@ internal static class HookAgent
         var level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("MESH_LOG_LEVEL"), true, out var parsed) ? parsed : LogLevel.Warning;
         var loggerFactory = new LoggerFactory([new StderrLoggerProvider(level)]);
         var runtime = new MeshRuntime(new MeshRuntimeOptions { ServiceName = Environment.GetEnvironmentVariable(MeshEnvironment.ServiceName) }, loggerFactory);
-        runtime.AddObserver(new OutlierDetector(runtime));
+        runtime.AddExtension(new OutlierDetector(runtime));
+        ExtensionFolders.Load(runtime);
         foreach (var source in sources)
         {
             // A source on the network gets a short while to deliver the first snapshot, so the app's first calls

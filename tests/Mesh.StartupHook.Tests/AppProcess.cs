@@ -56,7 +56,7 @@ internal sealed class AppProcess : IAsyncDisposable
         }
 
         // A child must not inherit a hook or mesh settings from whoever runs the tests.
-        foreach (var key in new[] { "DOTNET_STARTUP_HOOKS", "MESH_CONFIG", "MESH_SERVICE_NAME", "MESH_ETCD_ENDPOINTS", "ASPNETCORE_HOSTINGSTARTUPASSEMBLIES" })
+        foreach (var key in new[] { "DOTNET_STARTUP_HOOKS", "MESH_CONFIG", "MESH_SERVICE_NAME", "MESH_ETCD_ENDPOINTS", "ASPNETCORE_HOSTINGSTARTUPASSEMBLIES", "MESH_EXTENSIONS_PATH", "MESH_INGRESS" })
         {
             info.Environment.Remove(key);
         }

@@ -14,6 +14,9 @@ public sealed class HookFixture : IAsyncLifetime
 
     public string Configuration { get; } = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
 
+    /// <summary>The build output folder of a project, as a folder of extensions for <c>MESH_EXTENSIONS_PATH</c>.</summary>
+    public string Output(string project) => Path.Combine(Repository, project, "bin", Configuration, "net10.0");
+
     public string App(string name, string targetFramework = "net10.0") => Path.Combine(Repository, "tests", "assets", name, "bin", Configuration, targetFramework, name + ".dll");
 
     public async Task InitializeAsync()

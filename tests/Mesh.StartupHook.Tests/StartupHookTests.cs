@@ -1,3 +1,4 @@
+using System.Net;
 using Mesh.Providers.Etcd;
 using Mesh.Runtime;
 using Mesh.Testing;
@@ -103,6 +104,32 @@ public sealed class StartupHookTests(HookFixture fixture) : IClassFixture<HookFi
         await using var plain = AppProcess.Start(fixture.App("PlainClient"), new Dictionary<string, string?> { ["DOTNET_STARTUP_HOOKS"] = fixture.HookPath }, "1");
         Assert.Equal(0, await plain.WaitForExitAsync(ExitTimeout));
         Assert.Contains("the mesh stays off", plain.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExtensionFolders_CustomExtensionJoins_ThrowingExtensionsIsolated()
+    {
+        await using var stock = await TestBackend.StartAsync("stock");
+        using var config = new TempFile();
+        config.Write($$"""{ "services": { "stock": { "endpoints": [ { "id": "s", "address": "{{stock.Address}}" } ] } } }""");
+        var folders = string.Join(Path.PathSeparator, fixture.Output("examples/Mesh.Examples.CustomExtension"), fixture.Output("tests/assets/ThrowingExtension"));
+        await using var app = AppProcess.Start(fixture.App("PlainWeb"),
+            new Dictionary<string, string?>(Hooked(config.Path, "shop")) { ["PLAIN_NAME"] = "shop", ["PLAIN_NEXT"] = "stock", ["MESH_EXTENSIONS_PATH"] = folders },
+            "--urls", "http://127.0.0.1:0");
+        var address = await app.WaitForAddressAsync();
+        using var client = new HttpClient();
+
+        using var ping = await client.GetAsync(address + "/ping");
+        using var call = await client.GetAsync(address + "/call");
+
+        Assert.Equal(HttpStatusCode.OK, ping.StatusCode);
+        Assert.Equal("shop", ping.Headers.GetValues("x-served-by").Single());
+        Assert.Equal("shop > stock", await call.Content.ReadAsStringAsync());
+        await Eventually.UntilAsync(() => app.Stderr.Contains("outcome observer fails on purpose", StringComparison.Ordinal), "the observer failure to be reported");
+        foreach (var reason in new[] { "constructor fails on purpose", "request handling fails on purpose", "asynchronous request handling fails on purpose" })
+        {
+            Assert.Contains(reason, app.Stderr, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Mesh.Configuration;
+using Mesh.Extensibility;
 using Mesh.LoadBalancing;
 using Mesh.Model;
 using Mesh.Routing;
@@ -27,6 +28,7 @@ public sealed partial class MeshRuntime : IDisposable
     private readonly ConcurrentDictionary<string, Func<JsonElement, IEnumerable<string>>> _extensionValidators = new(StringComparer.Ordinal);
     private MeshSnapshot _snapshot = MeshSnapshot.Empty;
     private IOutcomeObserver[] _observers = [];
+    private IMeshExtension[] _extensions = [];
 
     /// <summary>Creates a runtime with an empty snapshot (every call passes through until configuration arrives).</summary>
     public MeshRuntime(MeshRuntimeOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? time = null, IMeterFactory? meterFactory = null)
@@ -172,6 +174,42 @@ public sealed partial class MeshRuntime : IDisposable
             _observers = [.. _observers, observer];
             return true;
         }
+    }
+
+    /// <summary>The extensions joined to this runtime with <see cref="AddExtension"/>, in the order they joined.</summary>
+    public IReadOnlyList<IMeshExtension> Extensions => Volatile.Read(ref _extensions);
+
+    /// <summary>
+    /// Joins an extension to this runtime: its settings are validated in every document applied from now on
+    /// (<see cref="IConfigurableExtension"/>) and it observes call outcomes (<see cref="IOutcomeObserver"/>). It is
+    /// kept in <see cref="Extensions"/> so that hosts built later on this runtime (an ASP.NET Core app under the
+    /// startup hook) add the same instance to their pipelines. An extension type joins once.
+    /// </summary>
+    /// <returns>False when an extension of the same type had joined.</returns>
+    public bool AddExtension(IMeshExtension extension)
+    {
+        ArgumentNullException.ThrowIfNull(extension);
+        lock (_applyLock)
+        {
+            if (Array.Exists(_extensions, e => e.GetType() == extension.GetType()))
+            {
+                return false;
+            }
+
+            _extensions = [.. _extensions, extension];
+        }
+
+        if (extension is IConfigurableExtension configurable)
+        {
+            AddExtensionValidator(configurable.Name, configurable.ValidateSettings);
+        }
+
+        if (extension is IOutcomeObserver observer)
+        {
+            AddObserver(observer);
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -19,15 +19,7 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
         // external runtime (the startup hook's) too, which already routes and whose sources are not ours to start.
         foreach (var extension in extensions.OrderBy(e => e.Order))
         {
-            if (extension is IConfigurableExtension configurable)
-            {
-                runtime.AddExtensionValidator(configurable.Name, configurable.ValidateSettings);
-            }
-
-            if (extension is IOutcomeObserver observer)
-            {
-                runtime.AddObserver(observer);
-            }
+            runtime.AddExtension(extension);
         }
 
         if (options.Value.ExternalRuntime is not null)

@@ -78,11 +78,11 @@ public static class MeshServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>Adds an extension instance.</summary>
+    /// <summary>Adds an extension instance; an extension of the same type added before or after is not added again.</summary>
     public static IMeshBuilder AddExtension(this IMeshBuilder builder, IMeshExtension extension)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSingleton(extension);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IMeshExtension), extension));
         return builder;
     }
 

@@ -1,3 +1,7 @@
+using System.Text.Json;
+using Mesh.Extensibility;
+using Mesh.Extensions.Governance;
+using Mesh.Runtime;
 using Mesh.Configuration;
 using NJsonSchema;
 
@@ -81,7 +85,11 @@ public sealed class SchemaTests
 
     private static List<ValidationError> RuntimeErrors(string sample, string json)
     {
-        var validator = new MeshValidator();
+        // The runtime validates the settings of the extensions it runs; these are the built-in ones.
+        using var runtime = new MeshRuntime();
+        IMeshExtension[] extensions = [new RateLimitExtension(runtime), new AuthorizationExtension(runtime), new FaultInjectionExtension()];
+        var validator = new MeshValidator(extensionValidators: extensions.OfType<IConfigurableExtension>()
+            .ToDictionary(e => e.Name, e => (Func<JsonElement, IEnumerable<string>>)e.ValidateSettings));
         var errors = new List<ValidationError>();
         if (sample.StartsWith("policy-", StringComparison.Ordinal))
         {

@@ -138,4 +138,32 @@ public sealed class ResilienceTests
         Assert.Equal(requestsWhenOpened + 1, backend.Requests);
         Assert.Equal("flaky", await client.GetStringAsync("http://orders/"));
     }
+
+    [Theory]
+    [InlineData(2, true)]
+    [InlineData(5, false)]
+    public async Task OutlierDetection_FailureRatio_EjectsOnlyAboveTheRatio(int oneFailureIn, bool ejected)
+    {
+        await using var healthy = await TestBackend.StartAsync("healthy");
+        await using var flaky = await TestBackend.StartAsync("flaky");
+        var calls = 0;
+        flaky.Handler = context =>
+        {
+            context.Response.StatusCode = Interlocked.Increment(ref calls) % oneFailureIn == 0 ? 503 : 200;
+            return Task.CompletedTask;
+        };
+        var json = TwoEndpoints(healthy, flaky, """
+            "outlierDetection": { "consecutiveFailures": 100, "failureRatio": 0.4, "minimumRequests": 10, "interval": "00:01:00", "maxEjectionPercent": 50 }
+            """);
+        await using var host = await MeshHost.StartAsync(json, m => m.AddResilience());
+        var client = host.Client;
+        var state = host.Runtime.Snapshot.Services["orders"].EndpointsById["b"].State;
+
+        for (var i = 0; i < 60 && state.Ejections == 0; i++)
+        {
+            using var response = await client.GetAsync("http://orders/");
+        }
+
+        Assert.Equal(ejected, state.Ejections > 0);
+    }
 }

@@ -236,6 +236,18 @@ public sealed class MeshValidator
             {
                 errors.Add(new($"{outlierPath}.maxEjectionPercent", "maxEjectionPercent must be 0 to 100"));
             }
+
+            if (outlier.FailureRatio is <= 0 or > 1)
+            {
+                errors.Add(new($"{outlierPath}.failureRatio", "failureRatio must be in (0, 1]"));
+            }
+
+            if (outlier.MinimumRequests is < 1)
+            {
+                errors.Add(new($"{outlierPath}.minimumRequests", "minimumRequests must be 1 or more"));
+            }
+
+            Positive(outlier.Interval, $"{outlierPath}.interval", errors);
         }
 
         if (policy.WarmUp is { } warmUp)

@@ -185,6 +185,15 @@ public sealed class OutlierDetectionDocument
 
     /// <summary>Never eject more than this percentage of a service's endpoints.</summary>
     public int? MaxEjectionPercent { get; set; }
+
+    /// <summary>Share of failed calls (0 to 1) within <see cref="Interval"/> that ejects an endpoint.</summary>
+    public double? FailureRatio { get; set; }
+
+    /// <summary>Calls an endpoint must have had within the interval before its failure ratio counts; default 10.</summary>
+    public int? MinimumRequests { get; set; }
+
+    /// <summary>The window the failure ratio is measured over; default 10 seconds.</summary>
+    public TimeSpan? Interval { get; set; }
 }
 
 /// <summary>Warm-up settings.</summary>

@@ -1,12 +1,16 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+using Mesh.Configuration;
 using Mesh.Extensibility;
+using Mesh.Model;
 using Mesh.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Extensions.Resilience.OutlierDetection;
 
 /// <summary>
-/// Passive health checking: an endpoint that fails <c>consecutiveFailures</c> times in a row is ejected for
+/// Passive health checking: an endpoint that fails <c>consecutiveFailures</c> times in a row, or whose share of
+/// failed calls within <c>interval</c> reaches <c>failureRatio</c> (after <c>minimumRequests</c> calls), is ejected for
 /// <c>ejectionTime × n</c> (n = how often it was ejected, capped by <c>maxEjectionTime</c>), unless that would
 /// eject more than <c>maxEjectionPercent</c> of the service's endpoints. Pickers skip ejected endpoints and take
 /// them back when the time is up.
@@ -16,6 +20,7 @@ public sealed partial class OutlierDetector : IMeshExtension, IOutcomeObserver
     private readonly MeshRuntime _runtime;
     private readonly ILogger _logger;
     private readonly Counter<long> _ejections;
+    private readonly ConditionalWeakTable<EndpointState, RatioWindow> _windows = [];
 
     /// <summary>Creates the detector for <paramref name="runtime"/>.</summary>
     public OutlierDetector(MeshRuntime runtime)
@@ -42,7 +47,8 @@ public sealed partial class OutlierDetector : IMeshExtension, IOutcomeObserver
 
         var endpoint = outcome.Endpoint;
         var now = _runtime.Time.GetTimestamp();
-        if (endpoint.State.ConsecutiveFailures < (settings.ConsecutiveFailures ?? 5) || endpoint.State.IsEjected(now))
+        if (endpoint.State.IsEjected(now)
+            || (endpoint.State.ConsecutiveFailures < (settings.ConsecutiveFailures ?? 5) && !FailureRatioReached(endpoint.State, settings, now)))
         {
             return;
         }
@@ -66,6 +72,39 @@ public sealed partial class OutlierDetector : IMeshExtension, IOutcomeObserver
         var count = endpoint.State.Eject(now + (long)(time.TotalSeconds * _runtime.Time.TimestampFrequency));
         _ejections.Add(1, new KeyValuePair<string, object?>("mesh.service", outcome.Service.Name), new KeyValuePair<string, object?>("mesh.endpoint", endpoint.Id));
         Log.Ejected(_logger, outcome.Service.Name, endpoint.Id, time, count);
+    }
+
+    // The ratio is measured over fixed windows of the endpoint's own counters: the window's baseline is taken when
+    // it starts, so only failures need looking at (a success never ejects) and nothing is stored per call.
+    private bool FailureRatioReached(EndpointState state, OutlierDetectionDocument settings, long now)
+    {
+        if (settings.FailureRatio is not { } ratio)
+        {
+            return false;
+        }
+
+        var interval = (long)((settings.Interval ?? TimeSpan.FromSeconds(10)).TotalSeconds * _runtime.Time.TimestampFrequency);
+        var window = _windows.GetValue(state, s => new RatioWindow(now, s.Requests - 1, s.Failures - 1));
+        lock (window)
+        {
+            if (now - window.Start >= interval)
+            {
+                (window.Start, window.Requests, window.Failures) = (now, state.Requests - 1, state.Failures - 1);
+            }
+
+            var requests = state.Requests - window.Requests;
+            var failures = state.Failures - window.Failures;
+            return requests >= (settings.MinimumRequests ?? 10) && failures >= ratio * requests;
+        }
+    }
+
+    private sealed class RatioWindow(long start, long requests, long failures)
+    {
+        public long Start { get; set; } = start;
+
+        public long Requests { get; set; } = requests;
+
+        public long Failures { get; set; } = failures;
     }
 
     private static partial class Log

@@ -40,6 +40,7 @@ internal static class HookAgent
         var loggerFactory = new LoggerFactory([new StderrLoggerProvider(level)]);
         var runtime = new MeshRuntime(new MeshRuntimeOptions { ServiceName = Environment.GetEnvironmentVariable(MeshEnvironment.ServiceName) }, loggerFactory);
         runtime.AddExtension(new OutlierDetector(runtime));
+        runtime.AddExtension(new EndpointCircuitBreaker(runtime));
         ExtensionFolders.Load(runtime);
         foreach (var source in sources)
         {

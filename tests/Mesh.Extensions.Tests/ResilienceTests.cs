@@ -166,4 +166,42 @@ public sealed class ResilienceTests
 
         Assert.Equal(ejected, state.Ejections > 0);
     }
+
+    [Fact]
+    public async Task EndpointBreaker_OpensForTheFailingEndpointOnly_HalfOpensAfterTheBreak()
+    {
+        await using var healthy = await TestBackend.StartAsync("healthy");
+        await using var failing = await TestBackend.StartAsync("failing");
+        failing.Handler = context =>
+        {
+            context.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        };
+        var json = TwoEndpoints(healthy, failing, """
+            "circuitBreaker": { "scope": "endpoint", "failureRatio": 0.5, "minimumThroughput": 4, "samplingDuration": "00:01:00", "breakDuration": "00:00:10" }
+            """);
+        var time = new FakeTimeProvider();
+        await using var host = await MeshHost.StartAsync(json, m => m.AddResilience(), services => services.AddSingleton<TimeProvider>(time));
+        var client = host.Client;
+
+        var statuses = new List<int>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await client.GetAsync("http://orders/");
+            statuses.Add((int)response.StatusCode);
+        }
+
+        // Round robin gives the failing endpoint every other call until its fourth failure opens its breaker.
+        Assert.Equal(4, failing.Requests);
+        Assert.Equal(4, statuses.Count(s => s == 503));
+
+        failing.Handler = null;
+        time.Advance(TimeSpan.FromSeconds(11));
+        for (var i = 0; i < 4; i++)
+        {
+            await client.GetStringAsync("http://orders/");
+        }
+
+        Assert.True(failing.Requests > 4, "the endpoint takes calls again after the break");
+    }
 }

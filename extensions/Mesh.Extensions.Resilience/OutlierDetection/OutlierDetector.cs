@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Runtime.CompilerServices;
 using Mesh.Configuration;
 using Mesh.Extensibility;
 using Mesh.Model;
@@ -20,7 +19,7 @@ public sealed partial class OutlierDetector : IMeshExtension, IOutcomeObserver
     private readonly MeshRuntime _runtime;
     private readonly ILogger _logger;
     private readonly Counter<long> _ejections;
-    private readonly ConditionalWeakTable<EndpointState, RatioWindow> _windows = [];
+    private readonly FailureWindows _windows;
 
     /// <summary>Creates the detector for <paramref name="runtime"/>.</summary>
     public OutlierDetector(MeshRuntime runtime)
@@ -28,6 +27,7 @@ public sealed partial class OutlierDetector : IMeshExtension, IOutcomeObserver
         ArgumentNullException.ThrowIfNull(runtime);
         _runtime = runtime;
         _logger = runtime.LoggerFactory.CreateLogger("Mesh.OutlierDetection");
+        _windows = new FailureWindows(runtime.Time);
         _ejections = runtime.Telemetry.Meter.CreateCounter<long>("mesh.ejections", "{ejection}", "Endpoints ejected by outlier detection, by service and endpoint.");
     }
 
@@ -74,38 +74,9 @@ public sealed partial class OutlierDetector : IMeshExtension, IOutcomeObserver
         Log.Ejected(_logger, outcome.Service.Name, endpoint.Id, time, count);
     }
 
-    // The ratio is measured over fixed windows of the endpoint's own counters: the window's baseline is taken when
-    // it starts, so only failures need looking at (a success never ejects) and nothing is stored per call.
     private bool FailureRatioReached(EndpointState state, OutlierDetectionDocument settings, long now)
-    {
-        if (settings.FailureRatio is not { } ratio)
-        {
-            return false;
-        }
-
-        var interval = (long)((settings.Interval ?? TimeSpan.FromSeconds(10)).TotalSeconds * _runtime.Time.TimestampFrequency);
-        var window = _windows.GetValue(state, s => new RatioWindow(now, s.Requests - 1, s.Failures - 1));
-        lock (window)
-        {
-            if (now - window.Start >= interval)
-            {
-                (window.Start, window.Requests, window.Failures) = (now, state.Requests - 1, state.Failures - 1);
-            }
-
-            var requests = state.Requests - window.Requests;
-            var failures = state.Failures - window.Failures;
-            return requests >= (settings.MinimumRequests ?? 10) && failures >= ratio * requests;
-        }
-    }
-
-    private sealed class RatioWindow(long start, long requests, long failures)
-    {
-        public long Start { get; set; } = start;
-
-        public long Requests { get; set; } = requests;
-
-        public long Failures { get; set; } = failures;
-    }
+        => settings.FailureRatio is { } ratio
+            && _windows.Reached(state, ratio, settings.MinimumRequests ?? 10, settings.Interval ?? TimeSpan.FromSeconds(10), now);
 
     private static partial class Log
     {

@@ -3,6 +3,7 @@ using Mesh.Model;
 using Mesh.Runtime;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.RateLimiting;
 
 namespace Mesh.Extensions.Resilience;
 
@@ -43,6 +44,11 @@ internal sealed class MeshResilienceHandler(MeshRuntime runtime, ServicePipeline
             if (outcome.Exception is BrokenCircuitException broken)
             {
                 throw new MeshCircuitOpenException(service.Name, broken);
+            }
+
+            if (outcome.Exception is RateLimiterRejectedException full)
+            {
+                throw new MeshBulkheadFullException(service.Name, full);
             }
 
             outcome.ThrowIfException();
@@ -110,5 +116,22 @@ public sealed class MeshCircuitOpenException : HttpRequestException
     }
 
     /// <summary>The service whose breaker is open.</summary>
+    public string Service { get; }
+}
+
+/// <summary>
+/// A call to a mesh service refused because the service's bulkhead (<c>policy.bulkhead</c>) is full: this app already
+/// has <c>maxConcurrent</c> calls to it in flight and <c>maxQueue</c> waiting.
+/// </summary>
+public sealed class MeshBulkheadFullException : HttpRequestException
+{
+    /// <summary>Creates the exception.</summary>
+    public MeshBulkheadFullException(string service, Exception inner)
+        : base(HttpRequestError.Unknown, $"the bulkhead of service '{service}' is full: the call was refused without a connection attempt", inner)
+    {
+        Service = service;
+    }
+
+    /// <summary>The service whose bulkhead is full.</summary>
     public string Service { get; }
 }

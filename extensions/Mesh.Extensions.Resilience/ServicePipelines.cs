@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Mesh.Extensions.Resilience.Retry;
@@ -46,6 +47,12 @@ internal sealed class ServicePipelines
         var policy = service.Policy;
         var tag = new KeyValuePair<string, object?>("mesh.service", service.Name);
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _runtime.Time, Name = $"mesh-{service.Name}" };
+
+        // Outermost: the bulkhead bounds the app's logical calls to the service, retries included.
+        if (policy.Bulkhead is { MaxConcurrent: { } maxConcurrent } bulkhead)
+        {
+            builder.AddConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = maxConcurrent, QueueLimit = bulkhead.MaxQueue ?? 0 });
+        }
         if (policy.Timeout is { } total)
         {
             builder.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = total, Name = "total-timeout" });
@@ -102,7 +109,8 @@ internal sealed class ServicePipelines
             builder.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = perTry, Name = "attempt-timeout" });
         }
 
-        var active = policy.Timeout is not null || conditions is not null || policy.CircuitBreaker is not null || policy.Retry?.PerTryTimeout is not null;
+        var active = policy.Timeout is not null || conditions is not null || policy.CircuitBreaker is { Scope: not "endpoint" }
+            || policy.Retry?.PerTryTimeout is not null || policy.Bulkhead is not null;
         return new ServicePipeline(service.PolicyFingerprint, active ? builder.Build() : null, budget);
 
         ValueTask Transition(string state)

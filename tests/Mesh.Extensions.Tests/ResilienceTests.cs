@@ -1,6 +1,7 @@
 using Mesh.Extensions.Resilience;
 using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Mesh.Extensions.Tests;
@@ -203,5 +204,33 @@ public sealed class ResilienceTests
         }
 
         Assert.True(failing.Requests > 4, "the endpoint takes calls again after the break");
+    }
+
+    [Fact]
+    public async Task Bulkhead_Full_RefusesAtOnceWithoutConnecting_FreedSlotServesAgain()
+    {
+        await using var backend = await TestBackend.StartAsync("orders");
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        backend.Handler = async context =>
+        {
+            await release.Task;
+            await context.Response.WriteAsync("held");
+        };
+        var json = $$"""
+            { "services": { "orders": { "endpoints": [ { "id": "a", "address": "{{backend.Address}}" } ],
+                "policy": { "bulkhead": { "maxConcurrent": 1 } } } } }
+            """;
+        await using var host = await MeshHost.StartAsync(json, m => m.AddResilience());
+        var client = host.Client;
+
+        var held = client.GetStringAsync("http://orders/");
+        await Eventually.UntilAsync(() => backend.Requests == 1, "the first call to hold the only slot");
+        await Assert.ThrowsAsync<MeshBulkheadFullException>(() => client.GetStringAsync("http://orders/"));
+        Assert.Equal(1, backend.Requests);
+
+        release.SetResult();
+        Assert.Equal("held", await held);
+        backend.Handler = null;
+        Assert.Equal("orders", await client.GetStringAsync("http://orders/"));
     }
 }

@@ -250,6 +250,19 @@ public sealed class MeshValidator
             Positive(outlier.Interval, $"{outlierPath}.interval", errors);
         }
 
+        if (policy.Bulkhead is { } bulkhead)
+        {
+            if (bulkhead.MaxConcurrent is not >= 1)
+            {
+                errors.Add(new($"{path}.bulkhead.maxConcurrent", "maxConcurrent is required and must be 1 or more"));
+            }
+
+            if (bulkhead.MaxQueue is < 0)
+            {
+                errors.Add(new($"{path}.bulkhead.maxQueue", "maxQueue must be 0 or more"));
+            }
+        }
+
         if (policy.WarmUp is { } warmUp)
         {
             Positive(warmUp.Duration, $"{path}.warmUp.duration", errors);

@@ -26,6 +26,9 @@ public sealed class PolicyDocument
     /// <summary>Eject endpoints that keep failing.</summary>
     public OutlierDetectionDocument? OutlierDetection { get; set; }
 
+    /// <summary>A limit on this app's concurrent calls to the service.</summary>
+    public BulkheadDocument? Bulkhead { get; set; }
+
     /// <summary>Ramp the weight of new endpoints up over time.</summary>
     public WarmUpDocument? WarmUp { get; set; }
 
@@ -194,6 +197,16 @@ public sealed class OutlierDetectionDocument
 
     /// <summary>The window the failure ratio is measured over; default 10 seconds.</summary>
     public TimeSpan? Interval { get; set; }
+}
+
+/// <summary>Bulkhead settings: calls over the limit wait in a queue, or fail at once when it is full.</summary>
+public sealed class BulkheadDocument
+{
+    /// <summary>Calls to the service in flight at once.</summary>
+    public int? MaxConcurrent { get; set; }
+
+    /// <summary>Calls that may wait for a free slot; default 0.</summary>
+    public int? MaxQueue { get; set; }
 }
 
 /// <summary>Warm-up settings.</summary>

@@ -6,6 +6,7 @@ var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls("http://127.0.0.1:0");
 builder.Services.AddDemoMesh();
+builder.Services.AddDemoTelemetry();
 var app = builder.Build();
 app.MapGet("/", async (IHttpClientFactory clients, HttpRequest request, CancellationToken cancellationToken) =>
 {

@@ -8,6 +8,7 @@ var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls("http://127.0.0.1:0");
 builder.Services.AddDemoMesh();
+builder.Services.AddDemoTelemetry();
 builder.Services.AddGrpcClient<Pricing.PricingClient>(o => o.Address = new Uri("http://pricing"));
 var app = builder.Build();
 var instance = app.Configuration["instance"] ?? "orders";

@@ -77,6 +77,10 @@ public sealed class RequestMatcher
         return true;
     }
 
+    /// <summary>How many conditions the matcher checks.</summary>
+    internal int ConditionCount
+        => (_method is null ? 0 : 1) + (_path is null ? 0 : 1) + (_lane is null ? 0 : 1) + _headers.Length + _query.Length + _cookies.Length;
+
     /// <summary>
     /// The condition a route index files this route under: a header or the path, exact before prefix (exact keys
     /// narrow the candidates most), or null when no condition is indexable. Every request this matcher accepts

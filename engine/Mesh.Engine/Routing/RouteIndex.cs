@@ -13,6 +13,9 @@ namespace Mesh.Routing;
 internal sealed class RouteIndex
 {
     private readonly CompiledRoute[] _routes;
+
+    // Routes whose one condition is the one they are filed under: found in the index means matched.
+    private readonly bool[] _decidedByIndex;
     private readonly int[] _unindexed;
     private readonly FieldIndex? _path;
     private readonly (string Name, FieldIndex Index)[] _headers;
@@ -20,6 +23,7 @@ internal sealed class RouteIndex
     public RouteIndex(CompiledRoute[] routes)
     {
         _routes = routes;
+        _decidedByIndex = [.. routes.Select(r => r.Matcher.IndexCondition is not null && r.Matcher.ConditionCount == 1)];
         var unindexed = new List<int>();
         var path = new FieldIndexBuilder();
         var headers = new Dictionary<string, FieldIndexBuilder>(StringComparer.OrdinalIgnoreCase);
@@ -48,7 +52,7 @@ internal sealed class RouteIndex
     public int FindFirst<TRequest>(ref TRequest request, string? lane)
         where TRequest : struct, IRouteRequest
     {
-        var first = FirstMatch(_unindexed, _routes.Length, ref request, lane);
+        var first = FirstMatch(_unindexed, _routes.Length, ref request, lane, indexed: false);
         if (_path is not null)
         {
             first = Lookup(_path, request.Path, first, ref request, lane);
@@ -71,7 +75,7 @@ internal sealed class RouteIndex
     {
         if (index.Exact.TryGetValue(value, out var exact))
         {
-            first = FirstMatch(exact, first, ref request, lane);
+            first = FirstMatch(exact, first, ref request, lane, indexed: true);
         }
 
         foreach (var length in index.PrefixLengths)
@@ -83,7 +87,7 @@ internal sealed class RouteIndex
 
             if (index.Prefixes.TryGetValue(value[..length], out var prefixed))
             {
-                first = FirstMatch(prefixed, first, ref request, lane);
+                first = FirstMatch(prefixed, first, ref request, lane, indexed: true);
             }
         }
 
@@ -91,7 +95,7 @@ internal sealed class RouteIndex
     }
 
     // Candidates are in ascending order, so the scan stops at the first match or at the best match found so far.
-    private int FirstMatch<TRequest>(int[] candidates, int first, ref TRequest request, string? lane)
+    private int FirstMatch<TRequest>(int[] candidates, int first, ref TRequest request, string? lane, bool indexed)
         where TRequest : struct, IRouteRequest
     {
         foreach (var candidate in candidates)
@@ -101,7 +105,7 @@ internal sealed class RouteIndex
                 break;
             }
 
-            if (_routes[candidate].Matcher.Matches(ref request, lane))
+            if ((indexed && _decidedByIndex[candidate]) || _routes[candidate].Matcher.Matches(ref request, lane))
             {
                 return candidate;
             }

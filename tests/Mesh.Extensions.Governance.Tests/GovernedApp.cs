@@ -10,7 +10,8 @@ namespace Mesh.Extensions.Governance.Tests;
 
 /// <summary>
 /// A real meshed ASP.NET Core service (<c>orders</c>) on 127.0.0.1 with the governance extensions, answering
-/// <c>/{anything}</c> with the caller and lane of its mesh context. <see cref="Hold"/> lets a test keep requests open.
+/// <c>/{anything}</c> with the caller and lane of its mesh context. <see cref="Hold"/> lets a test keep requests to
+/// <c>/held</c> open.
 /// </summary>
 public sealed class GovernedApp : IAsyncDisposable
 {
@@ -28,7 +29,7 @@ public sealed class GovernedApp : IAsyncDisposable
 
     public MeshRuntime Runtime => _app.Services.GetRequiredService<MeshRuntime>();
 
-    /// <summary>When set, requests wait for it before answering.</summary>
+    /// <summary>When set, requests to <c>/held</c> wait for it before answering.</summary>
     public TaskCompletionSource? Hold { get; set; }
 
     /// <summary>Starts the app on rules made by <paramref name="meshJson"/> from its own address.</summary>
@@ -50,7 +51,7 @@ public sealed class GovernedApp : IAsyncDisposable
         GovernedApp? governed = null;
         app.Map("/{**path}", async (HttpContext context) =>
         {
-            if (governed?.Hold is { } hold)
+            if (governed?.Hold is { } hold && context.Request.Path == "/held")
             {
                 await hold.Task;
             }

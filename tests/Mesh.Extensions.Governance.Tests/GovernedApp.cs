@@ -29,8 +29,13 @@ public sealed class GovernedApp : IAsyncDisposable
 
     public MeshRuntime Runtime => _app.Services.GetRequiredService<MeshRuntime>();
 
+    private int _waiting;
+
     /// <summary>When set, requests to <c>/held</c> wait for it before answering.</summary>
     public TaskCompletionSource? Hold { get; set; }
+
+    /// <summary>Requests waiting on <see cref="Hold"/> now.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>Starts the app on rules made by <paramref name="meshJson"/> from its own address.</summary>
     public static async Task<GovernedApp> StartAsync(Func<string, string> meshJson, Action<IMeshBuilder>? configure = null, Action<Mesh.MeshOptions>? options = null)
@@ -53,7 +58,9 @@ public sealed class GovernedApp : IAsyncDisposable
         {
             if (governed?.Hold is { } hold && context.Request.Path == "/held")
             {
+                Interlocked.Increment(ref governed._waiting);
                 await hold.Task;
+                Interlocked.Decrement(ref governed._waiting);
             }
 
             return $"caller={MeshContext.Current?.Caller ?? "-"} lane={MeshContext.Current?.Lane ?? "-"}";

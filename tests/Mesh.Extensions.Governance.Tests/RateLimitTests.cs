@@ -60,11 +60,13 @@ public sealed class RateLimitTests
         app.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var held = client.GetAsync($"{app.Address}/held");
-        await Eventually.UntilAsync(async () =>
+        await Eventually.UntilAsync(() => app.Waiting == 1, "the first request to hold the only slot");
+        using (var refused = await client.GetAsync($"{app.Address}/probe"))
         {
-            using var probe = await client.GetAsync($"{app.Address}/probe");
-            return probe.StatusCode == HttpStatusCode.TooManyRequests;
-        }, "a second request to be refused while the first holds the only slot");
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.NotNull(refused.Headers.RetryAfter);
+        }
+
         app.Hold.SetResult();
         using (var first = await held)
         {

@@ -73,6 +73,28 @@ public static class MeshAgent
         return new MeshContextRuntimeScope(previous);
     }
 
+    /// <summary>
+    /// Whether an attached runtime, or the ambient one, knows <paramref name="host"/> as a service: the cheap first
+    /// test that lets every other call pass through without its request being touched.
+    /// </summary>
+    internal static bool MayRoute(string host)
+    {
+        if (AmbientRuntime.Value is { } ambient && ambient.Snapshot.TryGetService(host, out _))
+        {
+            return true;
+        }
+
+        foreach (var runtime in Volatile.Read(ref _runtimes))
+        {
+            if (runtime.Snapshot.TryGetService(host, out _))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The runtime for a request: the one its client was built with, else the ambient one, else the default.</summary>
     internal static MeshRuntime? Resolve(HttpRequestMessage request)
         => request.Options.TryGetValue(MeshRequestOptions.Runtime, out var runtime) ? runtime : AmbientRuntime.Value ?? Default;

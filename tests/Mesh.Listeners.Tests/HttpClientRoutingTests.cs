@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Mesh.Http;
 using Mesh.Routing;
 using Mesh.Runtime;
@@ -213,6 +215,81 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
 
         Assert.Equal(1, outcomes.Count(OutcomeKind.Canceled));
         Assert.Equal(0, runtime.Snapshot.Services["orders"].EndpointsById["gray"].State.ActiveRequests);
+    }
+
+    [Fact]
+    public async Task Get_UnderAmbientActivity_RoutedFromStartEvent_ReportedOnce()
+    {
+        using var mesh = Attach(Config());
+        using var client = new HttpClient();
+
+        // An ambient activity (as while an instrumented app handles a request) makes HttpClient create its own
+        // activity without asking the listener; the mesh then routes from the activity's start event.
+        using var activity = new Activity("test").Start();
+        var body = await client.GetStringAsync("http://orders/api/x");
+
+        Assert.StartsWith("orders-v", body, StringComparison.Ordinal);
+        Assert.Equal(1, mesh.Outcomes.Count(OutcomeKind.Success));
+        Assert.Equal(0, mesh.Runtime.Snapshot.Services["orders"].Endpoints.Sum(e => e.State.ActiveRequests));
+    }
+
+    [Fact]
+    public async Task Get_AnotherSubscriberEnablesEveryEvent_RoutedOnce_ReportedOnce()
+    {
+        using var mesh = Attach(Config());
+        using var greedy = new GreedySubscriber();
+        using var client = new HttpClient();
+
+        var body = await client.GetStringAsync("http://orders/api/x");
+
+        Assert.StartsWith("orders-v", body, StringComparison.Ordinal);
+        Assert.Contains("System.Net.Http.HttpRequestOut.Start", greedy.Events);
+        Assert.Contains("System.Net.Http.Request", greedy.Events);
+        Assert.Equal(1, _v1.Requests + _v2.Requests);
+        Assert.Equal(1, mesh.Outcomes.Count(OutcomeKind.Success));
+        Assert.Equal(0, mesh.Runtime.Snapshot.Services["orders"].Endpoints.Sum(e => e.State.ActiveRequests));
+    }
+
+    /// <summary>Subscribes to HttpClient's listener with no filter, so every event is raised, and records their names.</summary>
+    private sealed class GreedySubscriber : IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>, IDisposable
+    {
+        private readonly IDisposable _all;
+        private readonly List<IDisposable> _subscriptions = [];
+        private readonly ConcurrentQueue<string> _events = new();
+
+        public GreedySubscriber() => _all = DiagnosticListener.AllListeners.Subscribe(this);
+
+        public IReadOnlyCollection<string> Events => _events;
+
+        public void OnNext(DiagnosticListener value)
+        {
+            if (value.Name == "HttpHandlerDiagnosticListener")
+            {
+                lock (_subscriptions)
+                {
+                    _subscriptions.Add(value.Subscribe(this));
+                }
+            }
+        }
+
+        public void OnNext(KeyValuePair<string, object?> value) => _events.Enqueue(value.Key);
+
+        public void OnError(Exception error)
+        {
+        }
+
+        public void OnCompleted()
+        {
+        }
+
+        public void Dispose()
+        {
+            _all.Dispose();
+            lock (_subscriptions)
+            {
+                _subscriptions.ForEach(s => s.Dispose());
+            }
+        }
     }
 
     /// <summary>A runtime on the given rules, attached to the process's listener and ambient, with its outcomes recorded.</summary>

@@ -5,7 +5,7 @@ using Mesh.Runtime;
 namespace Mesh.Http;
 
 /// <summary>
-/// Observes HttpClient's <c>HttpHandlerDiagnosticListener</c>. On the request event it routes calls to mesh
+/// Observes HttpClient's <c>HttpHandlerDiagnosticListener</c>. Before a request leaves it routes calls to mesh
 /// services (<c>http://orders/...</c>): picks an endpoint, rewrites <see cref="HttpRequestMessage.RequestUri"/>,
 /// stamps the lane and caller headers. On the response and exception events it reports the outcome. Unknown hosts
 /// pass through untouched, and any failure of the mesh itself lets the request go on unmeshed (fail open).
@@ -14,36 +14,60 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
 {
     public const string ListenerName = "HttpHandlerDiagnosticListener";
 
-    // The payload-only events: subscribing to them, and not to "System.Net.Http.HttpRequestOut", gives the
-    // request object without making HttpClient create an Activity per request.
+    // HttpClient asks its listener whether to create an Activity for this request, passing the request, before
+    // anything else happens to it. Routing there, and answering "no", costs no Activity and no event payload; the
+    // deprecated request event would cost a Guid.NewGuid() per request, a system call on Linux.
+    private const string ActivityName = "System.Net.Http.HttpRequestOut";
+
+    // When an Activity is created all the same (an ambient Activity, an ActivitySource listener, another subscriber
+    // that asked for it), that question is not put to the mesh; the start event then carries the request instead.
+    private const string ActivityStartEvent = "System.Net.Http.HttpRequestOut.Start";
+
+    // Not asked for, but raised when another subscriber asks; routed from like the start event.
     private const string RequestEvent = "System.Net.Http.Request";
     private const string ResponseEvent = "System.Net.Http.Response";
     private const string ExceptionEvent = "System.Net.Http.Exception";
 
     private const string SpanName = "mesh.route";
 
-    // The attempt in flight in this async flow. HttpClient raises the request and response events from the same
-    // async method, so the value set on request is seen on response and nowhere else; it is how a canceled
-    // attempt, whose response event carries no request, is still reported.
+    // The attempt in flight in this async flow. HttpClient routes (asks) and raises the response event from the same
+    // async method, so the value set when routing is seen on response and nowhere else; it is how a canceled
+    // attempt, whose response event carries no request, is still reported, and how calls the mesh did not route
+    // are told apart without touching their requests.
     private static readonly AsyncLocal<MeshCall?> CurrentCall = new();
+
+    private static readonly HttpClientObserver Instance = new();
 
     private readonly PropertyFetcher<HttpRequestMessage> _requestFetcher = new("Request");
     private readonly PropertyFetcher<HttpResponseMessage> _responseFetcher = new("Response");
     private readonly PropertyFetcher<Exception> _exceptionFetcher = new("Exception");
-    private readonly PropertyFetcher<HttpRequestMessage> _failedRequestFetcher = new("Request");
     private readonly PropertyFetcher<TaskStatus> _statusFetcher = new("RequestTaskStatus");
 
-    public static ListenerObserver Registration { get; } = new(ListenerName, new HttpClientObserver(), IsEnabled);
+    public static ListenerObserver Registration { get; } = new(ListenerName, Instance, Instance.IsEnabled);
 
-    private static bool IsEnabled(string name, object? arg1, object? arg2)
-        => name is RequestEvent or ResponseEvent or ExceptionEvent;
+    // Throws only the deliberate MeshRoutingException, which HttpClient lets through to the caller before the
+    // request leaves.
+    private bool IsEnabled(string name, object? arg1, object? arg2)
+    {
+        if (arg1 is HttpRequestMessage request && name == ActivityName)
+        {
+            Route(request);
+            return false;
+        }
+
+        return name is ActivityStartEvent or ResponseEvent or ExceptionEvent;
+    }
 
     public void OnNext(KeyValuePair<string, object?> value)
     {
         switch (value.Key)
         {
-            case RequestEvent:
-                OnRequest(value.Value);
+            case ActivityStartEvent or RequestEvent:
+                if (_requestFetcher.TryFetch(value.Value, out var request))
+                {
+                    Route(request);
+                }
+
                 break;
             case ResponseEvent:
                 OnResponse(value.Value);
@@ -62,9 +86,16 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
     {
     }
 
-    private void OnRequest(object? payload)
+    private static void Route(HttpRequestMessage request)
     {
-        if (!_requestFetcher.TryFetch(payload, out var request) || request.RequestUri is not { IsAbsoluteUri: true } uri)
+        if (request.RequestUri is not { IsAbsoluteUri: true } uri || !MeshAgent.MayRoute(uri.Host))
+        {
+            return;
+        }
+
+        // Asked about again for the same attempt (the start event after the question, or a third party's request
+        // event): the request already goes to the endpoint picked.
+        if (CurrentCall.Value is { } current && ReferenceEquals(current.RoutedUri, uri))
         {
             return;
         }
@@ -113,8 +144,9 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         try
         {
             var endpoint = decision.Endpoint!;
-            var call = new MeshCall(runtime, decision.Service!, decision.Route!, endpoint, decision.Lane, uri, runtime.Time.GetTimestamp(), StartSpan(runtime, decision));
-            request.RequestUri = new Uri(string.Concat(endpoint.UriPrefix, uri.PathAndQuery), UriKind.Absolute);
+            var routed = new Uri(string.Concat(endpoint.UriPrefix, uri.PathAndQuery), UriKind.Absolute);
+            var call = new MeshCall(runtime, decision.Service!, decision.Route!, endpoint, decision.Lane, uri, routed, runtime.Time.GetTimestamp(), StartSpan(runtime, decision));
+            request.RequestUri = routed;
             StampHeaders(request, snapshot, decision.Lane);
             request.Options.Set(MeshRequestOptions.Call, call);
             CurrentCall.Value = call;
@@ -181,16 +213,16 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
     private void OnResponse(object? payload)
     {
         var call = CurrentCall.Value;
+        if (call is null)
+        {
+            return;
+        }
+
         if (_responseFetcher.TryFetch(payload, out var response))
         {
-            if (response.RequestMessage is { } request && request.Options.TryGetValue(MeshRequestOptions.Call, out var own))
-            {
-                call = own;
-            }
-
-            call?.Complete(Classify(response), (int)response.StatusCode);
+            call.Complete(Classify(response), (int)response.StatusCode);
         }
-        else if (call is not null && _statusFetcher.TryFetch(payload, out var status) && status == TaskStatus.Canceled)
+        else if (_statusFetcher.TryFetch(payload, out var status) && status == TaskStatus.Canceled)
         {
             call.Complete(OutcomeKind.Canceled, 0);
         }
@@ -200,9 +232,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
 
     private void OnException(object? payload)
     {
-        var call = _failedRequestFetcher.TryFetch(payload, out var request) && request.Options.TryGetValue(MeshRequestOptions.Call, out var own)
-            ? own
-            : CurrentCall.Value;
+        var call = CurrentCall.Value;
         if (call is null)
         {
             return;

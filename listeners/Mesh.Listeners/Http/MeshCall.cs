@@ -12,7 +12,7 @@ public sealed class MeshCall
 
     private readonly Activity? _span;
 
-    internal MeshCall(MeshRuntime runtime, MeshService service, CompiledRoute route, Endpoint endpoint, string? lane, Uri originalUri, long startTimestamp, Activity? span)
+    internal MeshCall(MeshRuntime runtime, MeshService service, CompiledRoute route, Endpoint endpoint, string? lane, Uri originalUri, Uri routedUri, long startTimestamp, Activity? span)
     {
         _span = span;
         Runtime = runtime;
@@ -21,6 +21,7 @@ public sealed class MeshCall
         Endpoint = endpoint;
         Lane = lane;
         OriginalUri = originalUri;
+        RoutedUri = routedUri;
         StartTimestamp = startTimestamp;
     }
 
@@ -41,6 +42,9 @@ public sealed class MeshCall
 
     /// <summary>The address the application asked for (<c>http://orders/...</c>).</summary>
     public Uri OriginalUri { get; }
+
+    /// <summary>The endpoint's address the request was rewritten to.</summary>
+    public Uri RoutedUri { get; }
 
     /// <summary>When the attempt started, as <see cref="TimeProvider.GetTimestamp"/>.</summary>
     public long StartTimestamp { get; }

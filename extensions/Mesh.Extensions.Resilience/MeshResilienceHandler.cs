@@ -31,6 +31,7 @@ internal sealed class MeshResilienceHandler(MeshRuntime runtime, ServicePipeline
 
         var attempted = new List<Endpoint>(2);
         request.Options.Set(MeshRequestOptions.Attempted, attempted);
+        request.Options.Set(MeshRequestOptions.CallerCancellation, cancellationToken);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(ServicePipelines.RequestKey, request);
         pipeline.Budget?.RequestStarted();

@@ -40,7 +40,6 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
 
     private readonly PropertyFetcher<HttpRequestMessage> _requestFetcher = new("Request");
     private readonly PropertyFetcher<HttpResponseMessage> _responseFetcher = new("Response");
-    private readonly PropertyFetcher<Exception> _exceptionFetcher = new("Exception");
     private readonly PropertyFetcher<TaskStatus> _statusFetcher = new("RequestTaskStatus");
 
     public static ListenerObserver Registration { get; } = new(ListenerName, Instance, Instance.IsEnabled);
@@ -73,7 +72,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
                 OnResponse(value.Value);
                 break;
             case ExceptionEvent:
-                OnException(value.Value);
+                OnException();
                 break;
         }
     }
@@ -108,6 +107,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
 
         RouteDecision decision;
         MeshSnapshot snapshot;
+        CancellationToken? callerCancellation;
         try
         {
             snapshot = runtime.Snapshot;
@@ -119,7 +119,9 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
             var lane = request.Headers.NonValidated.TryGetValues(snapshot.LaneHeader, out var laneValues) && laneValues.Count > 0
                 ? laneValues.ToString()
                 : MeshContext.Current?.Lane;
-            request.Options.TryGetValue(MeshRequestOptions.Attempted, out var attempted);
+            var options = request.Options;
+            options.TryGetValue(MeshRequestOptions.Attempted, out var attempted);
+            callerCancellation = options.TryGetValue(MeshRequestOptions.CallerCancellation, out var token) ? token : null;
             var view = new HttpRequestView(request, uri);
             decision = runtime.Route(uri.Host, ref view, lane, attempted);
         }
@@ -145,7 +147,10 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         {
             var endpoint = decision.Endpoint!;
             var routed = new Uri(string.Concat(endpoint.UriPrefix, uri.PathAndQuery), UriKind.Absolute);
-            var call = new MeshCall(runtime, decision.Service!, decision.Route!, endpoint, decision.Lane, uri, routed, runtime.Time.GetTimestamp(), StartSpan(runtime, decision));
+            var call = new MeshCall(runtime, decision.Service!, decision.Route!, endpoint, decision.Lane, uri, routed, runtime.Time.GetTimestamp(), StartSpan(runtime, decision))
+            {
+                CallerCancellation = callerCancellation,
+            };
             request.RequestUri = routed;
             StampHeaders(request, snapshot, decision.Lane);
             request.Options.Set(MeshRequestOptions.Call, call);
@@ -210,6 +215,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         }
     }
 
+    // Reporting runs the runtime's observers and metric listeners; none of them may fail the application's call.
     private void OnResponse(object? payload)
     {
         var call = CurrentCall.Value;
@@ -218,19 +224,25 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
             return;
         }
 
-        if (_responseFetcher.TryFetch(payload, out var response))
-        {
-            call.Complete(Classify(response), (int)response.StatusCode);
-        }
-        else if (_statusFetcher.TryFetch(payload, out var status) && status == TaskStatus.Canceled)
-        {
-            call.Complete(OutcomeKind.Canceled, 0);
-        }
-
         CurrentCall.Value = null;
+        try
+        {
+            if (_responseFetcher.TryFetch(payload, out var response))
+            {
+                call.Complete(Classify(response), (int)response.StatusCode);
+            }
+            else if (_statusFetcher.TryFetch(payload, out var status) && status == TaskStatus.Canceled)
+            {
+                call.Complete(call.CanceledOutcome, 0);
+            }
+        }
+        catch (Exception ex)
+        {
+            ReportListenerFailure(call.Runtime, ex);
+        }
     }
 
-    private void OnException(object? payload)
+    private static void OnException()
     {
         var call = CurrentCall.Value;
         if (call is null)
@@ -238,8 +250,16 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
             return;
         }
 
-        _exceptionFetcher.TryFetch(payload, out var exception);
-        call.Complete(Classify(exception), 0);
+        try
+        {
+            // HttpClient raises this event for failures other than cancellation (which comes as a canceled
+            // response event): whatever ends an attempt without a response is a transport failure of the endpoint.
+            call.Complete(OutcomeKind.ConnectFailure, 0);
+        }
+        catch (Exception ex)
+        {
+            ReportListenerFailure(call.Runtime, ex);
+        }
     }
 
     private static OutcomeKind Classify(HttpResponseMessage response)
@@ -254,15 +274,6 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
             ? OutcomeKind.GrpcFailure
             : OutcomeKind.Success;
     }
-
-    private static OutcomeKind Classify(Exception? exception) => exception switch
-    {
-        OperationCanceledException { InnerException: TimeoutException } => OutcomeKind.Timeout,
-        TimeoutException => OutcomeKind.Timeout,
-        OperationCanceledException => OutcomeKind.Canceled,
-        // Anything else that ends an attempt without a response is a transport failure of the endpoint.
-        _ => OutcomeKind.ConnectFailure,
-    };
 
     private static void ReportListenerFailure(MeshRuntime runtime, Exception exception)
     {

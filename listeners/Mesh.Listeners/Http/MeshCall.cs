@@ -46,6 +46,16 @@ public sealed class MeshCall
     /// <summary>The endpoint's address the request was rewritten to.</summary>
     public Uri RoutedUri { get; }
 
+    /// <summary>The application's own cancellation, when a timeout handler around the attempt told it.</summary>
+    internal CancellationToken? CallerCancellation { get; init; }
+
+    /// <summary>
+    /// How a canceled attempt counts: a timeout when the application had not canceled its call (a mesh timeout ended
+    /// the attempt), else a cancellation, which says nothing about the endpoint.
+    /// </summary>
+    internal OutcomeKind CanceledOutcome
+        => CallerCancellation is { IsCancellationRequested: false } ? OutcomeKind.Timeout : OutcomeKind.Canceled;
+
     /// <summary>When the attempt started, as <see cref="TimeProvider.GetTimestamp"/>.</summary>
     public long StartTimestamp { get; }
 

@@ -37,6 +37,10 @@ internal static class ExtensionFolders
         }
     }
 
+    // The context the mesh itself runs in (the app's, or its own when the app ships older dependencies): extensions
+    // must bind to the same Mesh assemblies.
+    private static AssemblyLoadContext MeshContext => AssemblyLoadContext.GetLoadContext(typeof(ExtensionFolders).Assembly)!;
+
     private static IEnumerable<Type> ExtensionTypes(string file, MeshRuntime runtime)
     {
         try
@@ -44,12 +48,12 @@ internal static class ExtensionFolders
             var name = AssemblyName.GetAssemblyName(file);
 
             // The folder may also hold the Mesh assemblies the extension was built against: the hook's own are used.
-            if (AssemblyLoadContext.Default.Assemblies.Any(a => AssemblyName.ReferenceMatchesDefinition(a.GetName(), name)))
+            if (MeshContext.Assemblies.Any(a => AssemblyName.ReferenceMatchesDefinition(a.GetName(), name)))
             {
                 return [];
             }
 
-            var assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.GetFullPath(file));
+            var assembly = MeshContext.LoadFromAssemblyPath(Path.GetFullPath(file));
             return assembly.GetExportedTypes().Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IMeshExtension).IsAssignableFrom(t));
         }
         catch (Exception ex) when (ex is IOException or BadImageFormatException or FileLoadException or TypeLoadException or ReflectionTypeLoadException)

@@ -16,7 +16,17 @@ internal static class HookAgent
     private const string HostingStartupAssembly = "Mesh.StartupHook.AspNetCore";
     private static readonly TimeSpan FirstLoadWait = TimeSpan.FromSeconds(2);
 
+    /// <summary>Starts the mesh and, for ASP.NET Core apps, its hosting startup.</summary>
     public static void Start()
+    {
+        if (StartWithoutHostingStartup())
+        {
+            EnableHostingStartup();
+        }
+    }
+
+    /// <summary>Starts the mesh for outbound calls only; false when there is nothing to start.</summary>
+    public static bool StartWithoutHostingStartup()
     {
         var configPath = Environment.GetEnvironmentVariable(MeshEnvironment.Config);
         var sources = new List<IMeshConfigSource>();
@@ -33,7 +43,7 @@ internal static class HookAgent
         if (sources.Count == 0)
         {
             Console.Error.WriteLine($"[mesh] startup hook loaded but neither {MeshEnvironment.Config} nor {MeshEnvironment.EtcdEndpoints} is set: the mesh stays off");
-            return;
+            return false;
         }
 
         var level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("MESH_LOG_LEVEL"), true, out var parsed) ? parsed : LogLevel.Warning;
@@ -61,7 +71,7 @@ internal static class HookAgent
         }
 
         MeshAgent.Attach(runtime);
-        EnableHostingStartup();
+        return true;
     }
 
     // ASP.NET Core reads the variable when the host is built, after this hook ran: setting it for this process

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Mesh.StartupHook;
 
 /// <summary>
@@ -11,12 +12,32 @@ internal static class StartupHook
     {
         try
         {
-            DependencyResolver.Install();
-            HookAgent.Start();
+            var folder = Path.GetDirectoryName(typeof(StartupHook).Assembly.Location)!;
+            var conflicts = VersionConflicts.Find(folder);
+            if (conflicts.Count == 0)
+            {
+                DependencyResolver.Install();
+                HookAgent.Start();
+                return;
+            }
+
+            Console.Error.WriteLine($"[mesh] the app ships older versions of assemblies the mesh needs ({string.Join("; ", conflicts)}): "
+                + "the mesh runs in a load context of its own; every HttpClient call is routed, the ASP.NET Core parts (inbound context, factory-client handler) stay off");
+            StartIsolated(folder);
         }
         catch (Exception ex)
         {
-            Console.Error.WriteLine($"[mesh] startup hook failed, the app runs without the mesh: {ex.GetType().Name}: {ex.Message}");
+            var cause = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
+            Console.Error.WriteLine($"[mesh] startup hook failed, the app runs without the mesh: {cause.GetType().Name}: {cause.Message}");
         }
+    }
+
+    // The mesh's own copy of this assembly, loaded in the mesh's context, so that everything it touches binds there.
+    private static void StartIsolated(string folder)
+    {
+        var context = new MeshLoadContext(folder);
+        var hook = context.LoadFromAssemblyPath(typeof(StartupHook).Assembly.Location);
+        var start = hook.GetType(typeof(HookAgent).FullName!, throwOnError: true)!.GetMethod(nameof(HookAgent.StartWithoutHostingStartup), BindingFlags.Public | BindingFlags.Static)!;
+        start.Invoke(null, null);
     }
 }

@@ -56,6 +56,21 @@ public sealed class StartupHookTests(HookFixture fixture) : IClassFixture<HookFi
     }
 
     [Fact]
+    public async Task ConsoleAppShippingOlderDependencies_WithHook_MeshRunsIsolated_BothClientsRouted()
+    {
+        await using var backend = await TestBackend.StartAsync("isolated-routed");
+        using var config = new TempFile();
+        config.Write($$"""{ "services": { "orders": { "endpoints": [ { "id": "e1", "address": "{{backend.Address}}" } ] } } }""");
+
+        await using var app = AppProcess.Start(fixture.App("OldDepsClient"), Hooked(config.Path), "2");
+
+        Assert.Equal(0, await app.WaitForExitAsync(ExitTimeout));
+        Assert.Equal(["isolated-routed", "isolated-routed", "isolated-routed", "isolated-routed"], app.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("Microsoft.Extensions.Logging.Abstractions: app 8.0.0.0, mesh 10.0.0.0", app.Stderr, StringComparison.Ordinal);
+        Assert.Contains("load context of its own", app.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ConsoleApp_WithHookAndEtcd_RoutesFromEtcd()
     {
         await using var etcd = await EtcdServer.StartAsync();

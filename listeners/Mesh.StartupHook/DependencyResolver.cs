@@ -5,9 +5,11 @@ namespace Mesh.StartupHook;
 
 /// <summary>
 /// Resolves the hook's own dependencies from its folder. The handler runs only for assemblies the app itself
-/// cannot provide: when the app ships a version of a shared assembly (e.g. Microsoft.Extensions.Logging), the
-/// runtime binds the app's own and this handler never sees it. When the app's version is older than the one the
-/// mesh was built against, binding fails and the mesh's copy is loaded instead — logged, as it may not mix.
+/// cannot provide: when the app ships the same or a newer version of a shared assembly (e.g.
+/// Microsoft.Extensions.Logging), the runtime binds the app's own, which is compatible, and this handler never sees
+/// it. An app shipping older versions is found before the mesh starts (<see cref="VersionConflicts"/>), and the mesh
+/// then runs in its own <see cref="MeshLoadContext"/> instead; what still reaches this handler with an app copy
+/// loaded (an assembly the app loaded outside its dependency list) is logged, as the two may not mix.
 /// </summary>
 internal static class DependencyResolver
 {

@@ -107,7 +107,7 @@ NGINX
   # One line per mode with the median of each figure over the rounds (direct first: the ratios are to it).
   for mode in $modes; do
     local fields=""
-    for name in rps p50_us p99_us cpu_us_per_request working_set_mb; do
+    for name in rps p50_us p99_us cpu_us_per_request working_set_mb settled_working_set_mb; do
       local value; value=$(grep "^$mode " "$work/raw-$work_ms.txt" | grep -o "\"$name\":[-0-9.eE+]*" | sed 's/.*://' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
       fields="$fields\"$name\":$value,"
     done
@@ -121,19 +121,19 @@ NGINX
   echo
   echo "## $label (concurrency $concurrency, median of $rounds rounds of ${seconds}s per mode)"
   echo
-  echo "| mode | requests/s | ratio | p50 µs | p99 µs | added p50 µs | added p99 µs | client CPU µs/req | added CPU µs/req | sidecar CPU µs/req | client WS MB |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| mode | requests/s | ratio | p50 µs | p99 µs | added p50 µs | added p99 µs | client CPU µs/req | added CPU µs/req | sidecar CPU µs/req | client WS MB | settled WS MB | added settled MB |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   awk '
     function field(line, name,   re, m) { re = "\"" name "\":[-0-9.eE+]+"; if (match(line, re)) { m = substr(line, RSTART, RLENGTH); sub(/.*:/, "", m); return m + 0 } return 0 }
     {
       mode[NR] = $1; line = $2; side[NR] = $3
       rps[NR] = field(line, "rps"); p50[NR] = field(line, "p50_us"); p99[NR] = field(line, "p99_us")
-      cpu[NR] = field(line, "cpu_us_per_request"); ws[NR] = field(line, "working_set_mb")
+      cpu[NR] = field(line, "cpu_us_per_request"); ws[NR] = field(line, "working_set_mb"); settled[NR] = field(line, "settled_working_set_mb")
     }
     END {
       for (i = 1; i <= NR; i++) {
         total_cpu = cpu[i] + side[i]
-        printf "| %s | %.0f | %.3f | %.0f | %.0f | %+.0f | %+.0f | %.1f | %+.1f | %s | %.1f |\n", mode[i], rps[i], rps[i] / rps[1], p50[i], p99[i], p50[i] - p50[1], p99[i] - p99[1], cpu[i], total_cpu - cpu[1], (side[i] > 0 ? side[i] : "-"), ws[i]
+        printf "| %s | %.0f | %.3f | %.0f | %.0f | %+.0f | %+.0f | %.1f | %+.1f | %s | %.1f | %.1f | %+.1f |\n", mode[i], rps[i], rps[i] / rps[1], p50[i], p99[i], p50[i] - p50[1], p99[i] - p99[1], cpu[i], total_cpu - cpu[1], (side[i] > 0 ? side[i] : "-"), ws[i], settled[i], settled[i] - settled[1]
       }
     }' "$work/results-$work_ms.txt"
 }
@@ -143,4 +143,5 @@ for work_ms in $work_variants; do
   if [ "$work_ms" = 0 ]; then run_variant "tiny responses" 0; else run_variant "backend doing ~$work_ms ms of work" "$work_ms"; fi
 done
 echo
-echo "added CPU = client CPU + sidecar CPU - direct client CPU, per request."
+echo "added CPU = client CPU + sidecar CPU - direct client CPU, per request. settled WS = the client's working set after"
+echo "the load, once a full GC has run (the sidecars' own memory is not in it)."

@@ -5,6 +5,8 @@
 //           closed-loop load with C callers for S seconds; prints one line of JSON with requests/s, p50/p99
 //           latency, CPU per request and working set of this process. --addmesh sends through an
 //           IHttpClientFactory client of a host with AddMesh() (MESH_CONFIG); otherwise a plain HttpClient.
+//           The line also has settled_* figures: the memory once the load is over and a full GC has run, which
+//           compare what a process keeps rather than where its heap happened to be when the load stopped.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -113,11 +115,21 @@ static async Task ClientAsync(Uri url, double seconds, int concurrency, bool add
         p99_us = latencies[(int)(count * 0.99)] * 1e6 / Stopwatch.Frequency,
         cpu_us_per_request = cpu.TotalMicroseconds / count,
         working_set_mb = process.WorkingSet64 / 1048576.0,
+        settled_working_set_mb = SettledWorkingSetMegabytes(process),
     }));
     if (host is not null)
     {
         await host.StopAsync();
     }
+}
+
+static double SettledWorkingSetMegabytes(Process process)
+{
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    GC.Collect();
+    process.Refresh();
+    return process.WorkingSet64 / 1048576.0;
 }
 
 static async Task<List<long>> RunLoad(HttpClient client, Uri url, TimeSpan duration, int concurrency)

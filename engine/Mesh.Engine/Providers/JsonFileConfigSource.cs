@@ -20,7 +20,7 @@ public sealed partial class JsonFileConfigSource : IMeshConfigSource
     private FileSystemWatcher? _watcher;
     private ITimer? _debounceTimer;
     private ITimer? _pollTimer;
-    private (DateTime WriteTime, long Length) _lastSeen;
+    private (string? Target, DateTime WriteTime, long Length) _lastSeen;
 
     /// <summary>Creates a source over <paramref name="path"/>.</summary>
     public JsonFileConfigSource(string path)
@@ -83,10 +83,26 @@ public sealed partial class JsonFileConfigSource : IMeshConfigSource
         }
     }
 
-    private (DateTime, long) Stamp()
+    // A Kubernetes ConfigMap is a link into a folder that is swapped as a whole (mesh.json -> ..data/mesh.json,
+    // ..data -> ..2026_01_01...): the link itself never changes, so the file it ends at is what is compared, by name
+    // as well, since the new file may have the same size and time.
+    private (string? Target, DateTime, long) Stamp()
     {
-        var info = new FileInfo(_path);
-        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : default;
+        try
+        {
+            FileSystemInfo info = new FileInfo(_path);
+            if (info.LinkTarget is not null)
+            {
+                info = info.ResolveLinkTarget(returnFinalTarget: true) ?? info;
+            }
+
+            return info is FileInfo { Exists: true } file ? (file.FullName, file.LastWriteTimeUtc, file.Length) : default;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A link loop or a folder being swapped: read as missing; the next poll looks again.
+            return default;
+        }
     }
 
     private void Reload()

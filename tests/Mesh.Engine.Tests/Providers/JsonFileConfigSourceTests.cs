@@ -46,6 +46,46 @@ public sealed class JsonFileConfigSourceTests
     }
 
     [Fact]
+    public async Task ConfigMapStyleSwap_LinkedFolderReplaced_RoutesByTheNewFile()
+    {
+        // The layout Kubernetes gives a mounted ConfigMap: the file is a link through "..data", itself a link to a
+        // timestamped folder, and an update swaps "..data" to a new folder in one rename.
+        var root = Directory.CreateTempSubdirectory("mesh-configmap-").FullName;
+        try
+        {
+            void Version(string folder, string json)
+            {
+                Directory.CreateDirectory(Path.Combine(root, folder));
+                File.WriteAllText(Path.Combine(root, folder, "mesh.json"), json);
+            }
+
+            Version("..2026_01", Config("first", 5001));
+            File.CreateSymbolicLink(Path.Combine(root, "..data"), "..2026_01");
+            File.CreateSymbolicLink(Path.Combine(root, "mesh.json"), Path.Combine("..data", "mesh.json"));
+            using var runtime = new MeshRuntime();
+            await using var source = new JsonFileConfigSource(Path.Combine(root, "mesh.json"));
+            await source.StartAsync(runtime, CancellationToken.None);
+            Assert.Equal("first", PickedId(runtime));
+
+            Version("..2026_02", Config("second", 5002));
+            File.CreateSymbolicLink(Path.Combine(root, "..data_tmp"), "..2026_02");
+            // rename(2) of the link over the old one, as the kubelet does (File.Move follows the link to a folder).
+            using (var swap = System.Diagnostics.Process.Start("mv", ["-T", Path.Combine(root, "..data_tmp"), Path.Combine(root, "..data")]))
+            {
+                await swap.WaitForExitAsync();
+                Assert.Equal(0, swap.ExitCode);
+            }
+
+            await Eventually.UntilAsync(() => runtime.Snapshot.Version == 2, "the swapped ConfigMap to be applied");
+            Assert.Equal("second", PickedId(runtime));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task FileEdited_InvalidChange_RejectedWithFileAndField_LastGoodKept()
     {
         using var file = new TempFile();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Mesh.Configuration;
 using Mesh.LoadBalancing;
 using Mesh.Model;
@@ -8,7 +9,8 @@ namespace Mesh.Extensions.Admin;
 
 /// <summary>
 /// The admin endpoint's JSON: the snapshot in force (version and the validated rules), every endpoint with its live
-/// state, and the recent rejected documents. The shape is what <c>meshctl list --admin</c> reads.
+/// state, and the recent rejected documents, with secrets masked (<see cref="SecretRedaction"/>). The shape is what
+/// <c>meshctl list --admin</c> reads.
 /// </summary>
 internal static class MeshAdminReport
 {
@@ -26,7 +28,9 @@ internal static class MeshAdminReport
         json.WriteString("laneHeader", snapshot.LaneHeader);
         json.WriteString("callerHeader", snapshot.CallerHeader);
         json.WritePropertyName("document");
-        json.WriteRawValue(MeshJson.Serialize(snapshot.Document));
+        var document = JsonNode.Parse(MeshJson.Serialize(snapshot.Document));
+        SecretRedaction.Redact(document);
+        document!.WriteTo(json);
         json.WriteEndObject();
 
         json.WriteStartArray("services");

@@ -20,14 +20,11 @@ internal sealed class ServicePipelines
     private readonly ConcurrentDictionary<string, ServicePipeline> _pipelines = new(StringComparer.OrdinalIgnoreCase);
     private readonly MeshRuntime _runtime;
     private readonly Counter<long> _retries;
-    private readonly Counter<long> _breakerTransitions;
 
     public ServicePipelines(MeshRuntime runtime)
     {
         _runtime = runtime;
         _retries = runtime.Telemetry.Meter.CreateCounter<long>("mesh.retries", "{retry}", "Attempts re-sent by the mesh, by service.");
-        _breakerTransitions = runtime.Telemetry.Meter.CreateCounter<long>("mesh.circuit_breaker.transitions", "{transition}",
-            "Circuit breaker state changes, by service and new state (open, half_open, closed).");
     }
 
     public ServicePipeline Get(MeshService service)
@@ -115,7 +112,7 @@ internal sealed class ServicePipelines
 
         ValueTask Transition(string state)
         {
-            _breakerTransitions.Add(1, tag, new KeyValuePair<string, object?>("mesh.state", state));
+            _runtime.Telemetry.CircuitBreakerTransitions.Add(1, tag, new KeyValuePair<string, object?>("mesh.state", state));
             return default;
         }
     }

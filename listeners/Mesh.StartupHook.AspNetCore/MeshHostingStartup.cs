@@ -38,7 +38,7 @@ public sealed class MeshHostingStartup : IHostingStartup
 
             // A named service on etcd registers itself, so callers find it without anyone writing its address.
             if (EtcdEnvironment.ReadOptions() is not null && runtime.Options.ServiceName is not null
-                && Environment.GetEnvironmentVariable("MESH_REGISTER") != "false")
+                && Environment.GetEnvironmentVariable(MeshEnvironment.Register) != "false")
             {
                 mesh.AddEtcdSelfRegistration();
             }

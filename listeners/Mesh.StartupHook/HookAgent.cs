@@ -46,7 +46,7 @@ internal static class HookAgent
             return false;
         }
 
-        var level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("MESH_LOG_LEVEL"), true, out var parsed) ? parsed : LogLevel.Warning;
+        var level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable(MeshEnvironment.LogLevel), true, out var parsed) ? parsed : LogLevel.Warning;
         var loggerFactory = new LoggerFactory([new StderrLoggerProvider(level)]);
         var runtime = new MeshRuntime(new MeshRuntimeOptions { ServiceName = Environment.GetEnvironmentVariable(MeshEnvironment.ServiceName) }, loggerFactory);
         runtime.AddExtension(new OutlierDetector(runtime));

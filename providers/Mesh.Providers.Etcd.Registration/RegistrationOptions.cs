@@ -35,26 +35,26 @@ public sealed class RegistrationOptions
         var options = new RegistrationOptions
         {
             ServiceName = Environment.GetEnvironmentVariable(MeshEnvironment.ServiceName),
-            EndpointId = Environment.GetEnvironmentVariable("MESH_ENDPOINT_ID"),
-            AdvertiseAddress = Environment.GetEnvironmentVariable("MESH_ADVERTISE_ADDRESS"),
-            Zone = Environment.GetEnvironmentVariable("MESH_ZONE"),
+            EndpointId = Environment.GetEnvironmentVariable(MeshEnvironment.EndpointId),
+            AdvertiseAddress = Environment.GetEnvironmentVariable(MeshEnvironment.AdvertiseAddress),
+            Zone = Environment.GetEnvironmentVariable(MeshEnvironment.Zone),
         };
-        if (int.TryParse(Environment.GetEnvironmentVariable("MESH_ENDPOINT_WEIGHT"), System.Globalization.CultureInfo.InvariantCulture, out var weight))
+        if (int.TryParse(Environment.GetEnvironmentVariable(MeshEnvironment.EndpointWeight), System.Globalization.CultureInfo.InvariantCulture, out var weight))
         {
             options.Weight = weight;
         }
 
-        if (double.TryParse(Environment.GetEnvironmentVariable("MESH_LEASE_TTL"), System.Globalization.CultureInfo.InvariantCulture, out var ttl))
+        if (double.TryParse(Environment.GetEnvironmentVariable(MeshEnvironment.LeaseTtl), System.Globalization.CultureInfo.InvariantCulture, out var ttl))
         {
             options.LeaseTtl = TimeSpan.FromSeconds(ttl);
         }
 
-        if (double.TryParse(Environment.GetEnvironmentVariable("MESH_DRAIN_DELAY"), System.Globalization.CultureInfo.InvariantCulture, out var drain))
+        if (double.TryParse(Environment.GetEnvironmentVariable(MeshEnvironment.DrainDelay), System.Globalization.CultureInfo.InvariantCulture, out var drain))
         {
             options.DrainDelay = TimeSpan.FromSeconds(drain);
         }
 
-        foreach (var pair in (Environment.GetEnvironmentVariable("MESH_ENDPOINT_TAGS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var pair in (Environment.GetEnvironmentVariable(MeshEnvironment.EndpointTags) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var eq = pair.IndexOf('=', StringComparison.Ordinal);
             if (eq > 0)

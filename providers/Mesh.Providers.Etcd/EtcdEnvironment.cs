@@ -15,12 +15,12 @@ public static class EtcdEnvironment
         var options = new EtcdProviderOptions
         {
             Prefix = Environment.GetEnvironmentVariable(MeshEnvironment.EtcdPrefix) is { Length: > 0 } prefix ? prefix : EtcdKeys.DefaultPrefix,
-            Username = Environment.GetEnvironmentVariable("MESH_ETCD_USERNAME"),
-            Password = Environment.GetEnvironmentVariable("MESH_ETCD_PASSWORD"),
-            CaFile = Environment.GetEnvironmentVariable("MESH_ETCD_CA_FILE"),
-            CertFile = Environment.GetEnvironmentVariable("MESH_ETCD_CERT_FILE"),
-            KeyFile = Environment.GetEnvironmentVariable("MESH_ETCD_KEY_FILE"),
-            CacheFile = Environment.GetEnvironmentVariable("MESH_ETCD_CACHE_FILE"),
+            Username = Environment.GetEnvironmentVariable(MeshEnvironment.EtcdUsername),
+            Password = Environment.GetEnvironmentVariable(MeshEnvironment.EtcdPassword),
+            CaFile = Environment.GetEnvironmentVariable(MeshEnvironment.EtcdCaFile),
+            CertFile = Environment.GetEnvironmentVariable(MeshEnvironment.EtcdCertFile),
+            KeyFile = Environment.GetEnvironmentVariable(MeshEnvironment.EtcdKeyFile),
+            CacheFile = Environment.GetEnvironmentVariable(MeshEnvironment.EtcdCacheFile),
         };
         foreach (var endpoint in endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

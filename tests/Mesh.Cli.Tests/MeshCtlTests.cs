@@ -216,10 +216,7 @@ public sealed class MeshCtlTests(EtcdFixture etcd) : IClassFixture<EtcdFixture>
         await using var v1 = await TestBackend.StartAsync("orders-v1");
         await using var v2 = await TestBackend.StartAsync("orders-v2");
         var mesh = MeshJson.Replace("http://127.0.0.1:5001", v1.Address, StringComparison.Ordinal).Replace("http://127.0.0.1:5002", v2.Address, StringComparison.Ordinal);
-        var meshctl = NewRunner();
-        using var file = new TempFile();
-        file.Write(mesh);
-        Assert.Equal(0, (await meshctl.RunAsync("import", file.Path)).Exit);
+        var meshctl = await ImportAsync(mesh);
 
         var (exit, output, _) = await meshctl.RunAsync("explain", "orders", "--header", "x-user=beta-42", "--path", "/api/orders", "--json");
 
@@ -229,18 +226,130 @@ public sealed class MeshCtlTests(EtcdFixture etcd) : IClassFixture<EtcdFixture>
         Assert.Equal("version=v2", explained.GetProperty("destination").GetString());
         var explainedId = explained.GetProperty("endpoint").GetProperty("id").GetString();
 
+        var body = await RuntimePickAsync(mesh, ("x-user", "beta-42"));
+
+        Assert.Equal("o2", explainedId);
+        Assert.Equal("orders-v2", body);
+    }
+
+    [Fact]
+    public async Task Explain_ConsistentHashOnHeader_AgreesWithTheRuntimeForEveryKey()
+    {
+        var backends = await Task.WhenAll(Enumerable.Range(1, 4).Select(i => TestBackend.StartAsync($"c{i}")));
+        var endpoints = string.Join(", ", backends.Select(b => $$"""{ "id": "{{b.Id}}", "address": "{{b.Address}}" }"""));
+        var mesh = $$"""
+            { "services": { "orders": { "endpoints": [ {{endpoints}} ],
+                "policy": { "loadBalancer": { "kind": "consistentHash", "hashOn": { "header": "x-user" } } } } } }
+            """;
+        var meshctl = await ImportAsync(mesh);
+        var explainedPicks = new List<string>();
+        var actualPicks = new List<string>();
+
+        try
+        {
+            foreach (var user in Enumerable.Range(1, 12).Select(i => $"user-{i}"))
+            {
+                var (_, output, _) = await meshctl.RunAsync("explain", "orders", "--header", $"x-user={user}", "--json");
+                explainedPicks.Add(JsonDocument.Parse(output).RootElement.GetProperty("endpoint").GetProperty("id").GetString()!);
+                actualPicks.Add(await RuntimePickAsync(mesh, ("x-user", user)));
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(backends.Select(b => b.DisposeAsync().AsTask()));
+        }
+
+        Assert.Equal(actualPicks, explainedPicks);
+        // Agreement means something only if the keys spread over the ring.
+        Assert.True(actualPicks.Distinct().Count() > 1);
+    }
+
+    [Fact]
+    public async Task Explain_LaneRequestOnWeightedSplit_AgreesWithTheRuntimeOnTheLaneEndpointAndTheFallback()
+    {
+        await using var v1 = await TestBackend.StartAsync("v1");
+        await using var v2 = await TestBackend.StartAsync("v2");
+        await using var gray = await TestBackend.StartAsync("v2-gray");
+        var mesh = $$"""
+            { "services": { "orders": {
+                "endpoints": [ { "id": "v1", "address": "{{v1.Address}}", "tags": { "version": "v1" } },
+                               { "id": "v2", "address": "{{v2.Address}}", "tags": { "version": "v2" } },
+                               { "id": "v2-gray", "address": "{{gray.Address}}", "tags": { "version": "v2", "lane": "gray" } } ],
+                "policy": { "routes": [ { "name": "split", "destinations": [ { "subset": { "version": "v1" }, "weight": 50 },
+                                                                            { "subset": { "version": "v2" }, "weight": 50 } ] } ] } } } }
+            """;
+        var meshctl = await ImportAsync(mesh);
+        const int Tries = 32;
+
+        var explainedGray = await ExplainPicksAsync(meshctl, Tries, "--lane", "gray");
+        var explainedGrayByHeader = await ExplainPicksAsync(meshctl, Tries, "--header", "x-mesh-lane=gray");
+        var explainedFallback = await ExplainPicksAsync(meshctl, Tries, "--lane", "blue");
+        var actualGray = await RuntimePicksAsync(mesh, Tries, ("x-mesh-lane", "gray"));
+        var actualFallback = await RuntimePicksAsync(mesh, Tries, ("x-mesh-lane", "blue"));
+
+        // The lane outranks the split: every gray request goes to the gray endpoint, however the lane is given.
+        Assert.Equal(["v2-gray"], explainedGray);
+        Assert.Equal(["v2-gray"], explainedGrayByHeader);
+        Assert.Equal(["v2-gray"], actualGray);
+        // A lane without endpoints falls back to the base lane, split by weight (both halves seen in 32 tries
+        // unless a 2^-32 coincidence), never to another lane's endpoint.
+        Assert.Equal(["v1", "v2"], explainedFallback);
+        Assert.Equal(["v1", "v2"], actualFallback);
+    }
+
+    private async Task<MeshCtlRunner> ImportAsync(string mesh)
+    {
+        var meshctl = NewRunner();
+        using var file = new TempFile();
+        file.Write(mesh);
+        Assert.Equal(0, (await meshctl.RunAsync("import", file.Path)).Exit);
+        return meshctl;
+    }
+
+    /// <summary>The distinct endpoints <c>meshctl explain orders</c> picks over <paramref name="tries"/> runs, sorted.</summary>
+    private static async Task<List<string>> ExplainPicksAsync(MeshCtlRunner meshctl, int tries, params string[] args)
+    {
+        var picks = new SortedSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < tries; i++)
+        {
+            var (_, output, _) = await meshctl.RunAsync(["explain", "orders", .. args, "--json"]);
+            picks.Add(JsonDocument.Parse(output).RootElement.GetProperty("endpoint").GetProperty("id").GetString()!);
+        }
+
+        return [.. picks];
+    }
+
+    /// <summary>The distinct backends a meshed HttpClient reaches over <paramref name="tries"/> calls to orders, sorted.</summary>
+    private static async Task<List<string>> RuntimePicksAsync(string mesh, int tries, params (string Name, string Value)[] headers)
+    {
+        var picks = new SortedSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < tries; i++)
+        {
+            picks.Add(await RuntimePickAsync(mesh, headers));
+        }
+
+        return [.. picks];
+    }
+
+    /// <summary>
+    /// What the runtime really does with the request: a plain HttpClient in a process meshed on <paramref name="mesh"/>
+    /// calls orders, and the backend that answers names itself in the body.
+    /// </summary>
+    private static async Task<string> RuntimePickAsync(string mesh, params (string Name, string Value)[] headers)
+    {
         using var runtime = new MeshRuntime();
         Assert.Empty(runtime.ApplyJson(mesh, "test"));
         using var attachment = MeshAgent.Attach(runtime);
         using var scope = MeshAgent.UseRuntime(runtime);
         using var client = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/api/orders");
-        request.Headers.Add("x-user", "beta-42");
-        using var response = await client.SendAsync(request);
-        var body = await response.Content.ReadAsStringAsync();
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.Add(name, value);
+        }
 
-        Assert.Equal("o2", explainedId);
-        Assert.Equal("orders-v2", body);
+        using var response = await client.SendAsync(request);
+        return await response.Content.ReadAsStringAsync();
     }
 
     [Fact]

@@ -1,7 +1,7 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Mesh.Testing;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Extensions.Admin.Tests;
@@ -49,6 +49,29 @@ public sealed class MeshAdminEndpointTests
         var rejection = root.GetProperty("rejections")[0];
         Assert.Equal("test-bad-rule", rejection.GetProperty("source").GetString());
         Assert.Equal("$.services.orders.policy.loadBalancer.kind", rejection.GetProperty("path").GetString());
+    }
+
+    [Fact]
+    public async Task Admin_DocumentWithSecrets_MasksThemInTheResponse()
+    {
+        const string SigningKey = "the-mesh-signing-key-0123456789";
+        await using var app = await MeshedApp.StartAsync($$"""
+            { "mesh": { "serviceName": "frontend", "callerSigningKey": "{{SigningKey}}" },
+              "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:5001" } ] } } }
+            """);
+        app.Runtime.ApplyJson("""
+            { "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://ops:hunter2-password@127.0.0.1:5001" } ] } } }
+            """, "test-credentials-in-address");
+        using var http = new HttpClient();
+
+        var body = await http.GetStringAsync(app.AdminUrl);
+
+        Assert.DoesNotContain(SigningKey, body, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", body, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(body);
+        var root = json.RootElement;
+        Assert.Equal("(redacted)", root.GetProperty("snapshot").GetProperty("document").GetProperty("mesh").GetProperty("callerSigningKey").GetString());
+        Assert.Equal("test-credentials-in-address", root.GetProperty("rejections")[0].GetProperty("source").GetString());
     }
 
     [Fact]
@@ -124,23 +147,13 @@ public sealed class MeshAdminEndpointTests
     {
         await using var app = await MeshedApp.StartAsync(MeshJson);
         Assert.Empty(app.Runtime.ApplyJson(MeshJson, "second"));
-        long? observed = null;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name == "mesh.snapshot.version" && ReferenceEquals(instrument.Meter, app.Runtime.Telemetry.Meter))
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => observed = value);
-        listener.Start();
+        using var metrics = new MetricRecorder(app.Runtime.Telemetry.Meter, "mesh.snapshot.version");
         using var http = new HttpClient();
 
-        listener.RecordObservableInstruments();
+        metrics.RecordObservableInstruments();
         using var json = JsonDocument.Parse(await http.GetStringAsync(app.AdminUrl));
 
-        Assert.NotNull(observed);
+        var observed = Assert.Single(metrics.Measurements).Value;
         Assert.True(observed >= 2);
         Assert.Equal(observed, json.RootElement.GetProperty("snapshot").GetProperty("version").GetInt64());
     }

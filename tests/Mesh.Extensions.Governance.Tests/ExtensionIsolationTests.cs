@@ -1,7 +1,7 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using Mesh.AspNetCore;
 using Mesh.Examples.CustomExtension;
+using Mesh.Testing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -15,26 +15,14 @@ public sealed class ExtensionIsolationTests
     public async Task ThrowingExtensions_RequestsStillServed_FailuresCounted_CustomExtensionRuns()
     {
         await using var app = await GovernedApp.StartAsync(Orders, m => m.AddExtension<ThrowsBeforeNext>().AddExtension<FaultsBeforeNext>().AddExtension<ServedByExtension>());
-        long failures = 0;
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == "mesh.extension.failures" && ReferenceEquals(instrument.Meter, app.Runtime.Telemetry.Meter))
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref failures, value));
-        listener.Start();
+        using var metrics = new MetricRecorder(app.Runtime.Telemetry.Meter, "mesh.extension.failures");
         using var client = new HttpClient();
 
         using var response = await client.GetAsync($"{app.Address}/x");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("orders", response.Headers.GetValues(ServedByExtension.Header).Single());
-        Assert.Equal(2, Interlocked.Read(ref failures));
+        Assert.Equal(2, metrics.Sum("mesh.extension.failures"));
     }
 
     private sealed class ThrowsBeforeNext : IInboundExtension

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -81,24 +82,21 @@ public sealed class FaultInjectionTests
     {
         await using var backend = await TestBackend.StartAsync("orders");
         using var file = new TempFile();
-        var time = new FakeTimeProvider();
+        var time = new DelayWatchingTimeProvider();
         using var host = await Client(Orders(backend, """{ "delay": { "percent": 100, "duration": "00:00:05" } }"""), file, services => services.AddSingleton<TimeProvider>(time));
         var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
 
         var call = client.GetStringAsync("http://orders/");
 
-        // The clock moves in steps until the call reaches the backend; it must have taken the whole delay.
-        var advanced = TimeSpan.Zero;
-        while (backend.Requests == 0)
-        {
-            Assert.True(advanced < TimeSpan.FromMinutes(1), "the delayed call never went out");
-            time.Advance(TimeSpan.FromMilliseconds(500));
-            advanced += TimeSpan.FromMilliseconds(500);
-            await Task.Delay(5);
-        }
-
-        Assert.InRange(advanced, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30));
+        // The fault waits on a timer of the runtime clock; once it is set, the clock is moved by hand. A timer of a
+        // fake clock fires inside Advance, so just short of the duration the call has certainly not gone out.
+        await Eventually.UntilAsync(() => time.HasTimerDue(TimeSpan.FromSeconds(5)), "the fault's delay to start");
+        time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromMilliseconds(1));
+        Assert.False(call.IsCompleted);
+        Assert.Equal(0, backend.Requests);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal("orders", await call);
+        Assert.Equal(1, backend.Requests);
         await host.StopAsync();
     }
 
@@ -122,5 +120,19 @@ public sealed class FaultInjectionTests
         Assert.Equal("orders", await client.GetStringAsync("http://orders/"));
         Assert.Equal(1, backend.Requests);
         await host.StopAsync();
+    }
+
+    /// <summary>A fake clock that remembers when each timer created on it was due, so a test can tell a delay has started.</summary>
+    private sealed class DelayWatchingTimeProvider : FakeTimeProvider
+    {
+        private readonly ConcurrentQueue<TimeSpan> _dueTimes = new();
+
+        public bool HasTimerDue(TimeSpan dueTime) => _dueTimes.Contains(dueTime);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _dueTimes.Enqueue(dueTime);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 }

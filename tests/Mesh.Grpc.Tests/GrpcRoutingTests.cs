@@ -89,7 +89,7 @@ public sealed class GrpcRoutingTests
         await using var failing = await GrpcBackend.StartAsync("failing", StatusCode.Unavailable);
         using var config = new TempFile();
         config.Write($$"""{ "services": { "greeter": { "endpoints": [ { "id": "f", "address": "{{failing.Address}}" } ] } } }""");
-        var outcomes = new Recorder();
+        var outcomes = new OutcomeRecorder();
         using var host = await ClientHost(config, outcomes);
         var client = host.Services.GetRequiredService<Greeter.GreeterClient>();
 
@@ -119,29 +119,5 @@ public sealed class GrpcRoutingTests
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>
             await new Greeter.GreeterClient(unmeshed).SayHelloAsync(new HelloRequest(), deadline: DateTime.UtcNow.AddSeconds(5)));
         Assert.Contains(ex.StatusCode, new[] { StatusCode.Unavailable, StatusCode.DeadlineExceeded });
-    }
-
-    private sealed class Recorder : IOutcomeObserver
-    {
-        private readonly List<OutcomeKind> _kinds = [];
-
-        public OutcomeKind[] Kinds
-        {
-            get
-            {
-                lock (_kinds)
-                {
-                    return [.. _kinds];
-                }
-            }
-        }
-
-        public void OnOutcome(in CallOutcome outcome)
-        {
-            lock (_kinds)
-            {
-                _kinds.Add(outcome.Kind);
-            }
-        }
     }
 }

@@ -318,25 +318,4 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
             Runtime.Dispose();
         }
     }
-
-    private sealed class OutcomeRecorder : IOutcomeObserver
-    {
-        private readonly List<OutcomeKind> _kinds = [];
-
-        public void OnOutcome(in CallOutcome outcome)
-        {
-            lock (_kinds)
-            {
-                _kinds.Add(outcome.Kind);
-            }
-        }
-
-        public int Count(OutcomeKind kind)
-        {
-            lock (_kinds)
-            {
-                return _kinds.Count(k => k == kind);
-            }
-        }
-    }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Mesh.Runtime;
 using Mesh.Testing;
 using OpenTelemetry;
@@ -38,20 +37,7 @@ public sealed class TelemetryTests
             ActivityStopped = spans.Enqueue,
         };
         ActivitySource.AddActivityListener(activityListener);
-        var measurements = new ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
-        using var meterListener = new MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (ReferenceEquals(instrument.Meter, runtime.Telemetry.Meter))
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        meterListener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => measurements.Enqueue((instrument.Name, value, ToDictionary(tags))));
-        meterListener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => measurements.Enqueue((instrument.Name, value, ToDictionary(tags))));
-        meterListener.Start();
+        using var metrics = new MetricRecorder(runtime.Telemetry.Meter);
 
         using var attachment = MeshAgent.Attach(runtime);
         using var scope = MeshAgent.UseRuntime(runtime);
@@ -74,12 +60,12 @@ public sealed class TelemetryTests
         Assert.Equal(503, failure.GetTagItem("http.response.status_code"));
         Assert.Equal(ActivityStatusCode.Error, failure.Status);
 
-        var requests = measurements.Where(m => m.Instrument == "mesh.requests").ToList();
-        Assert.Equal(2, requests.Count);
-        Assert.Contains(requests, m => (string?)m.Tags["mesh.endpoint"] == "ok" && (string?)m.Tags["mesh.outcome"] == "success" && (string?)m.Tags["mesh.route"] == "all");
-        Assert.Contains(requests, m => (string?)m.Tags["mesh.endpoint"] == "bad" && (string?)m.Tags["mesh.outcome"] == "server_error");
-        var durations = measurements.Where(m => m.Instrument == "mesh.request.duration").ToList();
-        Assert.Equal(2, durations.Count);
+        var requests = metrics.Of("mesh.requests");
+        Assert.Equal(2, requests.Length);
+        Assert.Contains(requests, m => m.Tag("mesh.endpoint") == "ok" && m.Tag("mesh.outcome") == "success" && m.Tag("mesh.route") == "all");
+        Assert.Contains(requests, m => m.Tag("mesh.endpoint") == "bad" && m.Tag("mesh.outcome") == "server_error");
+        var durations = metrics.Of("mesh.request.duration");
+        Assert.Equal(2, durations.Length);
         Assert.All(durations, d => Assert.InRange(d.Value, 0, 10));
     }
 
@@ -142,16 +128,5 @@ public sealed class TelemetryTests
         }
 
         return tags;
-    }
-
-    private static Dictionary<string, object?> ToDictionary(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var result = new Dictionary<string, object?>();
-        foreach (var tag in tags)
-        {
-            result[tag.Key] = tag.Value;
-        }
-
-        return result;
     }
 }

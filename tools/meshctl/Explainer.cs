@@ -22,6 +22,12 @@ internal static class Explainer
         }
 
         var snapshot = runtime.Snapshot;
+        // As the HttpClient listener does: a lane header on the request outranks the lane of the context it runs in.
+        if (request.TryGetHeader(snapshot.LaneHeader, out var laneHeader))
+        {
+            lane = laneHeader.ToString();
+        }
+
         if (!snapshot.TryGetService(service, out var meshService))
         {
             return new Explanation(service, nameof(RouteStatus.NotMeshed), null, [], null, lane, null, [],

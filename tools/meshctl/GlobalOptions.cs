@@ -14,14 +14,14 @@ internal sealed class GlobalOptions
     {
         Description = "etcd endpoints, comma-separated (env MESH_ETCD_ENDPOINTS; default http://127.0.0.1:2379)",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MESH_ETCD_ENDPOINTS") is { Length: > 0 } e ? e : "http://127.0.0.1:2379",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(MeshEnvironment.EtcdEndpoints) is { Length: > 0 } e ? e : "http://127.0.0.1:2379",
     };
 
     public Option<string> Prefix { get; } = new("--prefix")
     {
         Description = "etcd key prefix (env MESH_ETCD_PREFIX; default /mesh)",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MESH_ETCD_PREFIX") is { Length: > 0 } p ? p : EtcdKeys.DefaultPrefix,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(MeshEnvironment.EtcdPrefix) is { Length: > 0 } p ? p : EtcdKeys.DefaultPrefix,
     };
 
     public Option<bool> Json { get; } = new("--json") { Description = "Write JSON instead of tables, for scripts", Recursive = true };

@@ -135,9 +135,14 @@ public sealed class MeshValidator
         {
             errors.Add(new($"{path}.address", $"'{endpoint.Address}' is not an absolute http or https address"));
         }
-        else if (uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+        else if (uri.UserInfo.Length > 0)
         {
-            errors.Add(new($"{path}.address", $"'{endpoint.Address}' must be scheme, host and port only (no path, query, fragment or user info)"));
+            // Not echoed: the rejection is logged and shown by the admin endpoint, and user info is a credential.
+            errors.Add(new($"{path}.address", "the address must not carry user info (credentials): scheme, host and port only"));
+        }
+        else if (uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+        {
+            errors.Add(new($"{path}.address", $"'{endpoint.Address}' must be scheme, host and port only (no path, query or fragment)"));
         }
 
         if (endpoint.Weight is { } weight && (weight < 0 || weight > MaxWeight))

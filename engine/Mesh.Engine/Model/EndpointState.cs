@@ -28,7 +28,10 @@ public sealed class EndpointState
     /// <summary>Failed requests.</summary>
     public long Failures => Interlocked.Read(ref _failures);
 
-    /// <summary>The <see cref="TimeProvider.GetTimestamp"/> value until which the endpoint is ejected; 0 when it is not.</summary>
+    /// <summary>
+    /// The <see cref="TimeProvider.GetTimestamp"/> value until which the endpoint is ejected; 0 when it never was. An
+    /// ejection ends by time alone: once this is past, the endpoint is readmitted.
+    /// </summary>
     public long EjectedUntil => Volatile.Read(ref _ejectedUntil);
 
     /// <summary>Whether the endpoint is ejected at <paramref name="timestamp"/>.</summary>
@@ -63,7 +66,4 @@ public sealed class EndpointState
         Volatile.Write(ref _consecutiveFailures, 0);
         return Interlocked.Increment(ref _ejections);
     }
-
-    /// <summary>Readmits an ejected endpoint.</summary>
-    public void Readmit() => Volatile.Write(ref _ejectedUntil, 0);
 }

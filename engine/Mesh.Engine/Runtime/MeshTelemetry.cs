@@ -26,6 +26,8 @@ public sealed class MeshTelemetry : IDisposable
         RoutingFailures = Meter.CreateCounter<long>("mesh.routing.failures", "{request}", "Calls the router could not place (no endpoint, lane rejected).");
         ExtensionFailures = Meter.CreateCounter<long>("mesh.extension.failures", "{failure}", "Exceptions thrown by extensions, isolated by the mesh.");
         ListenerFailures = Meter.CreateCounter<long>("mesh.listener.failures", "{failure}", "Exceptions caught in diagnostic listeners; the request went on unmeshed.");
+        CircuitBreakerTransitions = Meter.CreateCounter<long>("mesh.circuit_breaker.transitions", "{transition}",
+            "Circuit breaker state changes, by service (and endpoint for endpoint-scoped breakers) and new state (open, half_open, closed).");
     }
 
     /// <summary>The meter named <c>Mesh</c>.</summary>
@@ -51,6 +53,12 @@ public sealed class MeshTelemetry : IDisposable
 
     /// <summary><c>mesh.listener.failures</c>.</summary>
     public Counter<long> ListenerFailures { get; }
+
+    /// <summary>
+    /// <c>mesh.circuit_breaker.transitions</c>, shared by the service breakers and the endpoint breakers: one
+    /// instrument, so exporters see one description and unit for the name.
+    /// </summary>
+    public Counter<long> CircuitBreakerTransitions { get; }
 
     /// <inheritdoc />
     public void Dispose()

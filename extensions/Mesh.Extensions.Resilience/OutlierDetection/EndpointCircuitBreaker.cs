@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using Mesh.Extensibility;
 using Mesh.Model;
 using Mesh.Runtime;
@@ -19,7 +18,6 @@ public sealed class EndpointCircuitBreaker : IMeshExtension, IOutcomeObserver
     private readonly MeshRuntime _runtime;
     private readonly FailureWindows _windows;
     private readonly ConcurrentDictionary<EndpointState, bool> _halfOpen = new();
-    private readonly Counter<long> _transitions;
 
     /// <summary>Creates the breakers for <paramref name="runtime"/>.</summary>
     public EndpointCircuitBreaker(MeshRuntime runtime)
@@ -27,7 +25,6 @@ public sealed class EndpointCircuitBreaker : IMeshExtension, IOutcomeObserver
         ArgumentNullException.ThrowIfNull(runtime);
         _runtime = runtime;
         _windows = new FailureWindows(runtime.Time);
-        _transitions = runtime.Telemetry.Meter.CreateCounter<long>("mesh.circuit_breaker.transitions", "{transition}", "Circuit breaker state changes, by service (and endpoint for endpoint-scoped breakers).");
     }
 
     /// <inheritdoc />
@@ -68,6 +65,6 @@ public sealed class EndpointCircuitBreaker : IMeshExtension, IOutcomeObserver
     }
 
     private void Transition(in CallOutcome outcome, string to)
-        => _transitions.Add(1, new KeyValuePair<string, object?>("mesh.service", outcome.Service.Name),
+        => _runtime.Telemetry.CircuitBreakerTransitions.Add(1, new KeyValuePair<string, object?>("mesh.service", outcome.Service.Name),
             new KeyValuePair<string, object?>("mesh.endpoint", outcome.Endpoint.Id), new KeyValuePair<string, object?>("mesh.state", to));
 }

@@ -1,5 +1,5 @@
-using System.Diagnostics.Metrics;
 using Mesh.Runtime;
+using Mesh.Testing;
 
 namespace Mesh.Engine.Tests.Configuration;
 
@@ -61,31 +61,12 @@ public sealed class ValidatorTests
     public void ApplyJson_Rejection_CountsMetricWithSourceAndKey()
     {
         using var runtime = new MeshRuntime();
-        var seen = new List<(long Value, string? Source, string? Key)>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, runtime.Telemetry.Meter) && instrument.Name == "mesh.config.rejections")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            string? source = null, key = null;
-            foreach (var tag in tags)
-            {
-                source = tag.Key == "mesh.source" ? tag.Value as string : source;
-                key = tag.Key == "mesh.key" ? tag.Value as string : key;
-            }
-
-            seen.Add((value, source, key));
-        });
-        listener.Start();
+        using var metrics = new MetricRecorder(runtime.Telemetry.Meter, "mesh.config.rejections");
 
         runtime.ApplyJson("""{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:1", "weight": -1 } ] } } }""", "/etc/mesh.json");
 
-        Assert.Equal([(1L, "/etc/mesh.json", "$.services.orders.endpoints[0].weight")], seen);
+        Assert.Equal([(1.0, "/etc/mesh.json", "$.services.orders.endpoints[0].weight")],
+            metrics.Measurements.Select(m => (m.Value, m.Tag("mesh.source"), m.Tag("mesh.key"))));
     }
 
     [Fact]

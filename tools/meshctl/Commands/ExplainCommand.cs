@@ -18,7 +18,7 @@ internal static class ExplainCommand
         var headers = Pairs("--header", "Request header name=value (repeatable)");
         var query = Pairs("--query", "Query parameter name=value (repeatable)");
         var cookies = Pairs("--cookie", "Cookie name=value (repeatable)");
-        var lane = new Option<string?>("--lane") { Description = "The lane the request runs in" };
+        var lane = new Option<string?>("--lane") { Description = "The lane of the context the request runs in (a lane header given with --header outranks it, as at runtime)" };
         var file = new Option<string?>("--file") { Description = "Explain on this mesh.json instead of the rules in etcd" };
         var command = new Command("explain", "Dry-run one request through the real router: route tried, destination, lane, candidates, pick.")
         {

@@ -21,7 +21,7 @@ public sealed class TimeoutTests
                   "retry": { "maxAttempts": 2, "on": ["timeout"], "perTryTimeout": "00:00:01" },
                   "outlierDetection": { "consecutiveFailures": 1, "ejectionTime": "00:01:00", "maxEjectionPercent": 50 } } } } }
             """;
-        var outcomes = new OutcomeKinds();
+        var outcomes = new OutcomeRecorder();
         await using var host = await MeshHost.StartAsync(json, m => m.AddResilience());
         host.Runtime.AddObserver(outcomes);
         var state = host.Runtime.Snapshot.Services["orders"].EndpointsById["hanging"].State;
@@ -56,7 +56,7 @@ public sealed class TimeoutTests
                   "retry": { "maxAttempts": 2, "on": ["timeout"], "perTryTimeout": "00:01:00" },
                   "outlierDetection": { "consecutiveFailures": 1, "ejectionTime": "00:01:00", "maxEjectionPercent": 100 } } } } }
             """;
-        var outcomes = new OutcomeKinds();
+        var outcomes = new OutcomeRecorder();
         await using var host = await MeshHost.StartAsync(json, m => m.AddResilience());
         host.Runtime.AddObserver(outcomes);
         using var cancel = new CancellationTokenSource();
@@ -69,26 +69,5 @@ public sealed class TimeoutTests
         await Eventually.UntilAsync(() => outcomes.Count(OutcomeKind.Canceled) == 1, "the canceled attempt to be reported");
         Assert.Equal(0, outcomes.Count(OutcomeKind.Timeout));
         Assert.Equal(0, host.Runtime.Snapshot.Services["orders"].EndpointsById["slow"].State.Ejections);
-    }
-
-    private sealed class OutcomeKinds : IOutcomeObserver
-    {
-        private readonly List<OutcomeKind> _kinds = [];
-
-        public void OnOutcome(in CallOutcome outcome)
-        {
-            lock (_kinds)
-            {
-                _kinds.Add(outcome.Kind);
-            }
-        }
-
-        public int Count(OutcomeKind kind)
-        {
-            lock (_kinds)
-            {
-                return _kinds.Count(k => k == kind);
-            }
-        }
     }
 }

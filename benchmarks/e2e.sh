@@ -2,6 +2,7 @@
 # End-to-end load comparison on loopback, all in one run: the same client app calling a backend
 #   direct   plain HttpClient -> backend
 #   hook     plain HttpClient to http://backend/ under DOTNET_STARTUP_HOOKS (Mesh routes it)
+#   factory  IHttpClientFactory client of a host without the mesh: the baseline of addmesh
 #   addmesh  IHttpClientFactory client of a host with AddMesh().AddResilience()
 #   nginx    plain HttpClient -> nginx (1 worker, keep-alive upstream) -> backend   (a sidecar)
 #   yarp     plain HttpClient -> YARP proxy -> backend                             (a sidecar)
@@ -19,7 +20,7 @@ seconds=${SECONDS_PER_MODE:-5}
 rounds=${ROUNDS:-3}
 concurrency=${CONCURRENCY:-8}
 # Subsets for quick experiments, e.g. MODES="direct hook" WORK_MS="0"; the published tables use the defaults.
-modes=${MODES:-direct hook addmesh nginx yarp}
+modes=${MODES:-direct hook factory addmesh nginx yarp}
 work_variants=${WORK_MS:-0 1}
 work=$(mktemp -d)
 pids=()
@@ -97,6 +98,7 @@ NGINX
         hook) measure hook "" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" MESH_CONFIG="$work/mesh.json" $app client --url "http://backend/" ;;
         hookpass) measure hookpass "" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" MESH_CONFIG="$work/mesh.json" $app client --url "$backend/" ;;
         hooknocfg) measure hooknocfg "" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" $app client --url "$backend/" ;;
+        factory) measure factory "" DOTNET_STARTUP_HOOKS= $app client --url "$backend/" --factory ;;
         addmesh) measure addmesh "" DOTNET_STARTUP_HOOKS= MESH_CONFIG="$work/mesh.json" $app client --url "http://backend/" --addmesh ;;
         nginx) measure nginx "$nginx_worker" DOTNET_STARTUP_HOOKS= $app client --url "http://127.0.0.1:$nginx_port/" ;;
         yarp) measure yarp "$yarp_pid" DOTNET_STARTUP_HOOKS= $app client --url "$yarp/" ;;

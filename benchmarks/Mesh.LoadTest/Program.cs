@@ -1,10 +1,11 @@
 // Load-test parts for benchmarks/e2e.sh, all on 127.0.0.1:
 //   backend --port-file F [--work-ms N]      tiny HTTP backend (optionally awaiting N ms per request)
 //   yarp    --port-file F --upstream URL     a YARP reverse proxy in front of the backend (sidecar stand-in)
-//   client  --url URL --seconds S [--concurrency C] [--addmesh]
+//   client  --url URL --seconds S [--concurrency C] [--factory | --addmesh]
 //           closed-loop load with C callers for S seconds; prints one line of JSON with requests/s, p50/p99
-//           latency, CPU per request and working set of this process. --addmesh sends through an
-//           IHttpClientFactory client of a host with AddMesh() (MESH_CONFIG); otherwise a plain HttpClient.
+//           latency, CPU per request and working set of this process. --factory sends through an
+//           IHttpClientFactory client of a host without the mesh, --addmesh through one of a host with
+//           AddMesh().AddResilience() (MESH_CONFIG); otherwise a plain HttpClient.
 //           The line also has settled_* figures: the memory once the load is over and a full GC has run, which
 //           compare what a process keeps rather than where its heap happened to be when the load stopped.
 using System.Diagnostics;
@@ -53,7 +54,7 @@ switch (mode)
     }
 
     case "client":
-        await ClientAsync(new Uri(Arg("--url")!), double.Parse(Arg("--seconds") ?? "10", invariant), int.Parse(Arg("--concurrency") ?? "8", invariant), args.Contains("--addmesh"));
+        await ClientAsync(new Uri(Arg("--url")!), double.Parse(Arg("--seconds") ?? "10", invariant), int.Parse(Arg("--concurrency") ?? "8", invariant), args.Contains("--factory") || args.Contains("--addmesh"), args.Contains("--addmesh"));
         break;
 
     default:
@@ -80,15 +81,20 @@ static async Task RunAsync(WebApplication app, string portFile)
     await app.WaitForShutdownAsync();
 }
 
-static async Task ClientAsync(Uri url, double seconds, int concurrency, bool addMesh)
+static async Task ClientAsync(Uri url, double seconds, int concurrency, bool factory, bool addMesh)
 {
     HttpClient client;
     IHost? host = null;
-    if (addMesh)
+    if (factory)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddMesh().AddResilience();
+        builder.Services.AddHttpClient();
+        if (addMesh)
+        {
+            builder.Services.AddMesh().AddResilience();
+        }
+
         host = builder.Build();
         await host.StartAsync();
         client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("load");

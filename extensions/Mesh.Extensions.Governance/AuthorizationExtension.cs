@@ -48,15 +48,14 @@ public sealed class AuthorizationExtension : IInboundExtension, IConfigurableExt
     /// <summary>The caller name of requests without a verified caller.</summary>
     public const string Anonymous = "anonymous";
 
-    private readonly MeshRuntime _runtime;
-    private readonly ExtensionSettings<CompiledAuthorization> _settings = new(ExtensionName, element => new CompiledAuthorization(SettingsJson.Parse<AuthorizationSettings>(element)));
+    private readonly OwnServiceSettings<CompiledAuthorization> _settings;
     private readonly Counter<long> _denials;
 
     /// <summary>Creates the extension for <paramref name="runtime"/>.</summary>
     public AuthorizationExtension(MeshRuntime runtime)
     {
         ArgumentNullException.ThrowIfNull(runtime);
-        _runtime = runtime;
+        _settings = new(runtime, new(ExtensionName, static element => new CompiledAuthorization(SettingsJson.Parse<AuthorizationSettings>(element)), ValidateSettings));
         _denials = runtime.Telemetry.Meter.CreateCounter<long>("mesh.authorization.denials", "{request}", "Inbound requests refused by caller authorization.");
     }
 
@@ -75,10 +74,8 @@ public sealed class AuthorizationExtension : IInboundExtension, IConfigurableExt
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        var snapshot = _runtime.Snapshot;
-        var service = snapshot.ServiceName is { } name && snapshot.Services.TryGetValue(name, out var own) ? own : null;
+        _settings.TryGet(out var service, out var rules);
         var forged = context.Features.Get<ForgedCallerFeature>();
-        var rules = service is null ? null : _settings.For(service);
         if (forged is not null || (rules is not null && !rules.Allows(context.Request, MeshContext.Current?.Caller ?? Anonymous)))
         {
             _denials.Add(1, new KeyValuePair<string, object?>("mesh.service", service?.Name), new KeyValuePair<string, object?>("mesh.reason", forged is null ? "denied" : "forged_caller"));

@@ -54,7 +54,7 @@ public sealed class FaultInjectionExtension : IOutboundExtension, IConfigurableE
     /// <summary>The settings key.</summary>
     public const string ExtensionName = "faults";
 
-    private readonly ExtensionSettings<CompiledFaults> _settings = new(ExtensionName, element => new CompiledFaults(SettingsJson.Parse<FaultSettings>(element)));
+    private readonly ExtensionSettings<CompiledFaults> _settings;
     private readonly Func<double> _roll;
     private (MeshRuntime Runtime, Counter<long> Injected)? _counter;
 
@@ -69,6 +69,7 @@ public sealed class FaultInjectionExtension : IOutboundExtension, IConfigurableE
     {
         ArgumentNullException.ThrowIfNull(roll);
         _roll = roll;
+        _settings = new(ExtensionName, static element => new CompiledFaults(SettingsJson.Parse<FaultSettings>(element)), ValidateSettings);
     }
 
     /// <inheritdoc />

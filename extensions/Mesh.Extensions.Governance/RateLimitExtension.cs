@@ -36,8 +36,7 @@ public sealed class RateLimitSettings
 /// </summary>
 public sealed class RateLimitExtension : IInboundExtension, IConfigurableExtension, IDisposable
 {
-    private readonly MeshRuntime _runtime;
-    private readonly ExtensionSettings<RateLimitSettings> _settings = new(ExtensionName, SettingsJson.Parse<RateLimitSettings>);
+    private readonly OwnServiceSettings<RateLimitSettings> _settings;
     private readonly ConcurrentDictionary<string, Limiters> _limiters = new(StringComparer.OrdinalIgnoreCase);
     private readonly Counter<long> _rejections;
 
@@ -48,7 +47,7 @@ public sealed class RateLimitExtension : IInboundExtension, IConfigurableExtensi
     public RateLimitExtension(MeshRuntime runtime)
     {
         ArgumentNullException.ThrowIfNull(runtime);
-        _runtime = runtime;
+        _settings = new(runtime, new(ExtensionName, SettingsJson.Parse<RateLimitSettings>, ValidateSettings));
         _rejections = runtime.Telemetry.Meter.CreateCounter<long>("mesh.ratelimit.rejections", "{request}", "Inbound requests answered 429 by a rate or concurrency limit.");
     }
 
@@ -66,8 +65,7 @@ public sealed class RateLimitExtension : IInboundExtension, IConfigurableExtensi
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        var snapshot = _runtime.Snapshot;
-        if (snapshot.ServiceName is not { } name || !snapshot.Services.TryGetValue(name, out var service) || _settings.For(service) is not { } settings)
+        if (!_settings.TryGet(out var service, out var settings))
         {
             await next(context).ConfigureAwait(false);
             return;
@@ -157,16 +155,21 @@ public sealed class RateLimitExtension : IInboundExtension, IConfigurableExtensi
             Fingerprint = fingerprint;
             if (settings.Permits is { } permits)
             {
+                // No timer per bucket: the partitioned limiter's own timer replenishes them, as it does for buckets
+                // made by RateLimitPartition.GetTokenBucketLimiter. That helper is not used because it wraps its
+                // factory in a new closure on every acquire; this factory is made once.
                 var bucket = new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = permits,
                     TokensPerPeriod = permits,
                     ReplenishmentPeriod = settings.Period ?? TimeSpan.FromSeconds(1),
                     QueueLimit = 0,
-                    AutoReplenishment = true,
+                    AutoReplenishment = false,
                 };
-                var perCaller = settings.PerCaller == true;
-                Tokens = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetTokenBucketLimiter(perCaller ? caller : "", _ => bucket));
+                Func<string, RateLimiter> create = _ => new TokenBucketRateLimiter(bucket);
+                Tokens = settings.PerCaller == true
+                    ? PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.Get(caller, create))
+                    : PartitionedRateLimiter.Create<string, string>(_ => RateLimitPartition.Get("", create));
             }
 
             if (settings.MaxConcurrent is { } max)

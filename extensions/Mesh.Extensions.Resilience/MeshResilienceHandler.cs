@@ -1,3 +1,4 @@
+using Mesh.Extensibility;
 using Mesh.Http;
 using Mesh.Model;
 using Mesh.Runtime;
@@ -107,7 +108,7 @@ internal sealed class MeshResilienceHandler(MeshRuntime runtime, ServicePipeline
 }
 
 /// <summary>Thrown when a service's circuit breaker is open: the call failed fast, without a connection attempt.</summary>
-public sealed class MeshCircuitOpenException : HttpRequestException
+public sealed class MeshCircuitOpenException : HttpRequestException, IMeshRejection
 {
     /// <summary>Creates the exception.</summary>
     public MeshCircuitOpenException(string service, Exception inner)
@@ -124,7 +125,7 @@ public sealed class MeshCircuitOpenException : HttpRequestException
 /// A call to a mesh service refused because the service's bulkhead (<c>policy.bulkhead</c>) is full: this app already
 /// has <c>maxConcurrent</c> calls to it in flight and <c>maxQueue</c> waiting.
 /// </summary>
-public sealed class MeshBulkheadFullException : HttpRequestException
+public sealed class MeshBulkheadFullException : HttpRequestException, IMeshRejection
 {
     /// <summary>Creates the exception.</summary>
     public MeshBulkheadFullException(string service, Exception inner)

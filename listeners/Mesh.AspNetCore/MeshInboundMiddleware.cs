@@ -1,4 +1,5 @@
 using Mesh.Extensibility;
+using Mesh.Routing;
 using Mesh.Runtime;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -10,13 +11,16 @@ namespace Mesh.AspNetCore;
 /// that outbound calls made while handling it carry them on, makes this app's runtime the ambient one, then runs
 /// the inbound extensions in order. At an ingress the lane and caller headers come from outside and are removed
 /// first; when the mesh signs callers, a caller without a valid signature is not trusted. An extension that throws
-/// before handing the request on is reported and skipped.
+/// before handing the request on is reported and skipped. While the configuration says <c>mesh.enabled: false</c>
+/// all of this is skipped: the request reaches the app as sent, with no mesh context (outbound calls are not routed
+/// then either, so a restored lane or caller would go nowhere).
 /// </summary>
 internal sealed class MeshInboundMiddleware
 {
     private readonly RequestDelegate _next;
     private readonly MeshRuntime _runtime;
     private readonly IInboundExtension[] _extensions;
+    private readonly RequestDelegate[] _handOn;
     private readonly bool _ingress;
 
     public MeshInboundMiddleware(RequestDelegate next, MeshRuntime runtime, IEnumerable<IMeshExtension> extensions, IOptions<MeshOptions> options)
@@ -25,11 +29,29 @@ internal sealed class MeshInboundMiddleware
         _runtime = runtime;
         _extensions = [.. extensions.OfType<IInboundExtension>().OrderBy(e => e.Order)];
         _ingress = options.Value.Ingress == true;
+
+        // What each extension is given as its next step, made once rather than per request: it marks how far the
+        // request was handed on (a shared marker object, no allocation) and runs the rest of the chain.
+        _handOn = new RequestDelegate[_extensions.Length];
+        for (var i = 0; i < _extensions.Length; i++)
+        {
+            var reached = new HandedOn(i + 1);
+            _handOn[i] = context =>
+            {
+                context.Features.Set(reached);
+                return Invoke(context, reached.Index);
+            };
+        }
     }
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var snapshot = _runtime.Snapshot;
+        return snapshot.Enabled ? InvokeMeshedAsync(context, snapshot) : _next(context);
+    }
+
+    private async Task InvokeMeshedAsync(HttpContext context, MeshSnapshot snapshot)
+    {
         var headers = context.Request.Headers;
         if (_ingress)
         {
@@ -64,16 +86,11 @@ internal sealed class MeshInboundMiddleware
         }
 
         var extension = _extensions[index];
-        var handedOn = false;
         try
         {
-            await extension.InvokeAsync(context, c =>
-            {
-                handedOn = true;
-                return Invoke(c, index + 1);
-            }).ConfigureAwait(false);
+            await extension.InvokeAsync(context, _handOn[index]).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!handedOn)
+        catch (Exception ex) when (!(context.Features.Get<HandedOn>()?.Index > index))
         {
             // Failed before the rest of the pipeline ran: skip the extension. After it, the exception belongs to
             // the app (or the extension failed on the way back) and the request must not run twice.
@@ -83,4 +100,10 @@ internal sealed class MeshInboundMiddleware
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    // The deepest point of the extension chain the request was handed on to; it only grows during a request.
+    private sealed class HandedOn(int index)
+    {
+        public int Index { get; } = index;
+    }
 }

@@ -1,9 +1,8 @@
 using System.Net;
-using Mesh.AspNetCore;
 using Mesh.Examples.CustomExtension;
 using Mesh.Testing;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using ThrowingExtension;
 
 namespace Mesh.Extensions.Governance.Tests;
 
@@ -14,7 +13,7 @@ public sealed class ExtensionIsolationTests
     [Fact]
     public async Task ThrowingExtensions_RequestsStillServed_FailuresCounted_CustomExtensionRuns()
     {
-        await using var app = await GovernedApp.StartAsync(Orders, m => m.AddExtension<ThrowsBeforeNext>().AddExtension<FaultsBeforeNext>().AddExtension<ServedByExtension>());
+        await using var app = await GovernedApp.StartAsync(Orders, m => m.AddExtension<ThrowsOnRequest>().AddExtension<FaultsOnRequest>().AddExtension<ServedByExtension>());
         using var metrics = new MetricRecorder(app.Runtime.Telemetry.Meter, "mesh.extension.failures");
         using var client = new HttpClient();
 
@@ -23,27 +22,5 @@ public sealed class ExtensionIsolationTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("orders", response.Headers.GetValues(ServedByExtension.Header).Single());
         Assert.Equal(2, metrics.Sum("mesh.extension.failures"));
-    }
-
-    private sealed class ThrowsBeforeNext : IInboundExtension
-    {
-        public string Name => "throwsBeforeNext";
-
-        public int Order => 1;
-
-        public Task InvokeAsync(HttpContext context, RequestDelegate next) => throw new InvalidOperationException("fails on purpose");
-    }
-
-    private sealed class FaultsBeforeNext : IInboundExtension
-    {
-        public string Name => "faultsBeforeNext";
-
-        public int Order => 2;
-
-        public async Task InvokeAsync(HttpContext context, RequestDelegate next)
-        {
-            await Task.Yield();
-            throw new InvalidOperationException("fails on purpose, asynchronously");
-        }
     }
 }

@@ -1,5 +1,7 @@
 using System.Net;
+using Mesh.Runtime;
 using Mesh.Testing;
+using Microsoft.AspNetCore.Http;
 
 namespace Mesh.Extensions.Governance.Tests;
 
@@ -93,5 +95,67 @@ public sealed class RateLimitTests
         using var second = await client.GetAsync($"{app.Address}/x");
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+    }
+
+    [Fact]
+    public async Task JoinsAfterInvalidSettingsWereApplied_ReportedAsRejection_SettingsTreatedAsAbsent()
+    {
+        // As under the startup hook: the runtime applied its first document before the extension joined it.
+        using var runtime = new MeshRuntime(new MeshRuntimeOptions { ServiceName = "orders" });
+        Assert.Empty(runtime.ApplyJson(Orders(""" "rateLimit": { "maxConcurrent": 0 } """)("http://127.0.0.1:5001"), "before the extension"));
+        using var extension = new RateLimitExtension(runtime);
+
+        runtime.AddExtension(extension);
+
+        var rejection = Assert.Single(runtime.RecentRejections);
+        Assert.Equal("extension:rateLimit", rejection.Source);
+        Assert.Equal("$.services.orders.policy.extensions.rateLimit", rejection.Error.Path);
+        Assert.Contains("maxConcurrent must be 1 or more", rejection.Error.Message, StringComparison.Ordinal);
+        var context = new DefaultHttpContext();
+        var handedOn = false;
+        await extension.InvokeAsync(context, _ =>
+        {
+            handedOn = true;
+            return Task.CompletedTask;
+        });
+        Assert.True(handedOn, "a limit of no concurrent requests is not in force");
+        Assert.Equal(StatusCodes.Status200OK, context.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task MeshDisabled_RateLimitAndAuthorizationStopApplying_ResumeWhenReEnabled()
+    {
+        static Func<string, string> Rules(bool enabled) => address => $$"""
+            { "mesh": { "enabled": {{(enabled ? "true" : "false")}} },
+              "services": { "orders": {
+                "endpoints": [ { "id": "self", "address": "{{address}}" } ],
+                "policy": { "extensions": { "rateLimit": { "permits": 1, "period": "01:00:00" }, "authorization": { "deny": ["intruder"] } } } } } }
+            """;
+        await using var app = await GovernedApp.StartAsync(Rules(true));
+        using var client = new HttpClient();
+        async Task<(HttpStatusCode Status, string Body)> Call(string? caller = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{app.Address}/x");
+            if (caller is not null)
+            {
+                request.Headers.Add("x-mesh-caller", caller);
+            }
+
+            using var response = await client.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await Call("intruder")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Call()).Status);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await Call()).Status);
+
+        await app.ApplyAsync(Rules(false)(app.Address));
+        Assert.Equal((HttpStatusCode.OK, "caller=- lane=-"), await Call("intruder"));
+        Assert.Equal(HttpStatusCode.OK, (await Call()).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Call()).Status);
+
+        await app.ApplyAsync(Rules(true)(app.Address));
+        Assert.Equal(HttpStatusCode.Forbidden, (await Call("intruder")).Status);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await Call()).Status);
     }
 }

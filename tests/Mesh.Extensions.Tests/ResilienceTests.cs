@@ -41,6 +41,7 @@ public sealed class ResilienceTests
             """);
         await using var host = await MeshHost.StartAsync(json, m => m.AddResilience());
         var client = host.Client;
+        var state = host.Runtime.Snapshot.Services["orders"].EndpointsById["b"].State;
         for (var i = 0; i < 4; i++)
         {
             await client.GetStringAsync("http://orders/");
@@ -51,6 +52,104 @@ public sealed class ResilienceTests
         {
             Assert.Equal("alive", await client.GetStringAsync("http://orders/"));
         }
+
+        // One failure (the configured consecutiveFailures) took it out for 30 s: no later call tried it again.
+        Assert.Equal(1, state.Ejections);
+        Assert.True(state.IsEjected(host.Runtime.Time.GetTimestamp()), "the killed endpoint is ejected");
+        Assert.Equal(1, state.Failures);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Retry_NonIdempotentPost_RetriedOnlyWhenAllowed(bool allowNonIdempotent)
+    {
+        await using var failing = await TestBackend.StartAsync("failing");
+        await using var healthy = await TestBackend.StartAsync("healthy");
+        failing.Handler = context =>
+        {
+            context.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        };
+        var json = TwoEndpoints(failing, healthy, $$"""
+            "retry": { "maxAttempts": 3, "on": ["5xx"], "allowNonIdempotent": {{(allowNonIdempotent ? "true" : "false")}} }
+            """);
+        await using var host = await MeshHost.StartAsync(json, m => m.AddResilience());
+        var client = host.Client;
+
+        var statuses = new List<int>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await client.PostAsync("http://orders/", new StringContent("order"));
+            statuses.Add((int)response.StatusCode);
+        }
+
+        Assert.True(failing.Requests > 0, "round robin sent some posts to the failing endpoint");
+        if (allowNonIdempotent)
+        {
+            // Each post failed over until it reached the healthy endpoint, once.
+            Assert.All(statuses, status => Assert.Equal(200, status));
+            Assert.Equal(4, healthy.Requests);
+        }
+        else
+        {
+            // Each post was sent once: the ones that reached the failing endpoint came back as its 503.
+            Assert.Equal(4, failing.Requests + healthy.Requests);
+            Assert.Equal(failing.Requests, statuses.Count(status => status == 503));
+        }
+    }
+
+    [Fact]
+    public async Task OutlierDetection_AllEndpointsFailing_NeverEjectsMoreThanMaxEjectionPercent()
+    {
+        var backends = new List<TestBackend>();
+        for (var i = 0; i < 4; i++)
+        {
+            var backend = await TestBackend.StartAsync($"failing-{i}");
+            backend.Handler = context =>
+            {
+                context.Response.StatusCode = 503;
+                return Task.CompletedTask;
+            };
+            backends.Add(backend);
+        }
+
+        try
+        {
+            await AssertEjectionCappedAsync(backends);
+        }
+        finally
+        {
+            foreach (var backend in backends)
+            {
+                await backend.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task AssertEjectionCappedAsync(List<TestBackend> backends)
+    {
+        var endpoints = string.Join(", ", backends.Select((b, i) => $$"""{ "id": "e{{i}}", "address": "{{b.Address}}" }"""));
+        var json = $$"""
+            { "services": { "orders": { "endpoints": [ {{endpoints}} ],
+                "policy": { "outlierDetection": { "consecutiveFailures": 1, "ejectionTime": "00:01:00", "maxEjectionPercent": 50 } } } } }
+            """;
+        await using var host = await MeshHost.StartAsync(json, m => m.AddResilience());
+        var client = host.Client;
+        var states = host.Runtime.Snapshot.Services["orders"].Endpoints.Select(e => e.State).ToArray();
+        int Ejected() => states.Count(s => s.IsEjected(host.Runtime.Time.GetTimestamp()));
+
+        var most = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await client.GetAsync("http://orders/");
+            Assert.Equal(503, (int)response.StatusCode);
+            most = Math.Max(most, Ejected());
+        }
+
+        // Every endpoint failed enough to be ejected, but only half of the service may be out at once.
+        Assert.Equal(2, most);
+        Assert.Equal(2, states.Sum(s => s.Ejections));
     }
 
     [Fact]

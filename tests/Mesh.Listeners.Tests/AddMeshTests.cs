@@ -1,3 +1,4 @@
+using Mesh.Extensibility;
 using Mesh.Runtime;
 using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -106,5 +107,88 @@ public sealed class AddMeshTests
         await Eventually.UntilAsync(() => runtime.Snapshot.Enabled, "the switch-on to be applied");
         Assert.Equal("routed", await client.GetStringAsync("http://orders/"));
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task FactoryClient_OutboundExtensionThrowsBeforeHandingOn_RequestSentWithoutIt_FailureCounted()
+    {
+        await using var backend = await TestBackend.StartAsync("served");
+        using var file = new TempFile();
+        file.Write(Config(backend, "s"));
+        using var host = await StartHostAsync(file.Path, mesh => mesh.AddExtension<ThrowingOutbound>());
+        using var failures = new MetricRecorder(host.Services.GetRequiredService<MeshRuntime>().Telemetry.Meter, "mesh.extension.failures");
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
+
+        Assert.Equal("served", await client.GetStringAsync("http://orders/"));
+        Assert.Equal(1, failures.Sum("mesh.extension.failures"));
+        Assert.Equal(1, backend.Requests);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task FactoryClient_NetworkFailureBehindOutboundExtension_PropagatesUnchanged_NotCountedNorResent()
+    {
+        var dead = await TestBackend.StartAsync("dead");
+        await dead.DisposeAsync();
+        using var file = new TempFile();
+        file.Write(Config(dead, "d"));
+        using var host = await StartHostAsync(file.Path, mesh => mesh.AddExtension<CountingOutbound>());
+        using var failures = new MetricRecorder(host.Services.GetRequiredService<MeshRuntime>().Telemetry.Meter, "mesh.extension.failures");
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync("http://orders/"));
+
+        Assert.Equal(HttpRequestError.ConnectionError, error.HttpRequestError);
+        Assert.Equal(0, failures.Sum("mesh.extension.failures"));
+        Assert.Equal(1, host.Services.GetRequiredService<CountingOutbound>().Calls);
+        await host.StopAsync();
+    }
+
+    private static async Task<IHost> StartHostAsync(string path, Action<IMeshBuilder> configure)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        configure(builder.Services.AddMesh(o => o.UseFile(path)));
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <summary>An outbound extension whose handler throws before handing the request on.</summary>
+    private sealed class ThrowingOutbound : IOutboundExtension
+    {
+        public string Name => "throwingOutbound";
+
+        public int Order => 0;
+
+        public DelegatingHandler CreateHandler(MeshRuntime runtime) => new Handler();
+
+        private sealed class Handler : DelegatingHandler
+        {
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+                => throw new InvalidOperationException("outbound extension fails on purpose");
+        }
+    }
+
+    /// <summary>An outbound extension that counts the requests it hands on.</summary>
+    private sealed class CountingOutbound : IOutboundExtension
+    {
+        private int _calls;
+
+        public string Name => "countingOutbound";
+
+        public int Order => 0;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public DelegatingHandler CreateHandler(MeshRuntime runtime) => new Handler(this);
+
+        private sealed class Handler(CountingOutbound owner) : DelegatingHandler
+        {
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                Interlocked.Increment(ref owner._calls);
+                return base.SendAsync(request, cancellationToken);
+            }
+        }
     }
 }

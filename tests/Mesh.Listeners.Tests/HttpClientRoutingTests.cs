@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Mesh.Extensibility;
 using Mesh.Http;
 using Mesh.Routing;
 using Mesh.Runtime;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Http;
+using Endpoint = Mesh.Model.Endpoint;
 
 namespace Mesh.Listeners.Tests;
 
@@ -248,6 +250,105 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
         Assert.Equal(1, _v1.Requests + _v2.Requests);
         Assert.Equal(1, mesh.Outcomes.Count(OutcomeKind.Success));
         Assert.Equal(0, mesh.Runtime.Snapshot.Services["orders"].Endpoints.Sum(e => e.State.ActiveRequests));
+    }
+
+    [Fact]
+    public async Task Get_RouteFilterExcludesEndpoint_RoutedToTheOthersOnly()
+    {
+        using var mesh = Attach(Config());
+        mesh.Runtime.AddExtension(new AvoidHeaderFilter());
+        using var client = new HttpClient();
+
+        var bodies = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/api/x");
+            request.Headers.Add(AvoidHeaderFilter.Header, "v1");
+            using var response = await client.SendAsync(request);
+            bodies.Add(await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.All(bodies, body => Assert.Equal("orders-v2", body));
+        Assert.Equal(0, _v1.Requests);
+    }
+
+    [Fact]
+    public async Task Get_PickObserver_ToldPickedEndpoint_BeforeTheRequestLeaves()
+    {
+        using var mesh = Attach(Config());
+        mesh.Runtime.AddExtension(new PickStamper());
+        using var client = new HttpClient();
+
+        using var response = await client.GetAsync("http://orders/api/x");
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(body == "orders-v1" ? "v1" : "v2", response.Headers.GetValues($"x-seen-{PickStamper.Header}").Single());
+    }
+
+    [Fact]
+    public async Task Get_ThrowingRouteFilterAndPickObserver_RequestServed_FailuresCounted()
+    {
+        using var mesh = Attach(Config());
+        using var failures = new MetricRecorder(mesh.Runtime.Telemetry.Meter, "mesh.extension.failures");
+        mesh.Runtime.AddExtension(new ThrowingFilter());
+        mesh.Runtime.AddExtension(new ThrowingPickObserver());
+        mesh.Runtime.AddExtension(new AvoidHeaderFilter());
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/api/x");
+        request.Headers.Add(AvoidHeaderFilter.Header, "v2");
+
+        using var response = await client.SendAsync(request);
+
+        // The throwing filter's partial exclusions are dropped, the working filter after it still applies.
+        Assert.Equal("orders-v1", await response.Content.ReadAsStringAsync());
+        Assert.Equal(2, failures.Sum("mesh.extension.failures"));
+        Assert.Equal(1, mesh.Outcomes.Count(OutcomeKind.Success));
+    }
+
+    /// <summary>Excludes the endpoints whose <c>version</c> tag the request names in <c>x-avoid</c>.</summary>
+    private sealed class AvoidHeaderFilter : IRouteFilter
+    {
+        public const string Header = "x-avoid";
+
+        public string Name => "avoidHeader";
+
+        public int Order => 2;
+
+        public bool Excludes<TRequest>(MeshService service, Endpoint endpoint, ref TRequest request)
+            where TRequest : struct, IRouteRequest
+            => request.TryGetHeader(Header, out var avoided) && endpoint.Tags.TryGetValue("version", out var version) && avoided.SequenceEqual(version);
+    }
+
+    /// <summary>Excludes the first endpoint, then throws.</summary>
+    private sealed class ThrowingFilter : IRouteFilter
+    {
+        public string Name => "throwingFilter";
+
+        public int Order => 1;
+
+        public bool Excludes<TRequest>(MeshService service, Endpoint endpoint, ref TRequest request)
+            where TRequest : struct, IRouteRequest
+            => endpoint == service.Endpoints[0] ? true : throw new InvalidOperationException("filter fails on purpose");
+    }
+
+    private sealed class PickStamper : IPickObserver
+    {
+        public const string Header = "x-picked";
+
+        public string Name => "pickStamper";
+
+        public int Order => 0;
+
+        public void OnPicked(in RouteDecision decision, HttpRequestMessage request) => request.Headers.Add(Header, decision.Endpoint!.Id);
+    }
+
+    private sealed class ThrowingPickObserver : IPickObserver
+    {
+        public string Name => "throwingPickObserver";
+
+        public int Order => 0;
+
+        public void OnPicked(in RouteDecision decision, HttpRequestMessage request) => throw new InvalidOperationException("pick observer fails on purpose");
     }
 
     /// <summary>Subscribes to HttpClient's listener with no filter, so every event is raised, and records their names.</summary>

@@ -21,6 +21,7 @@ public sealed class MeshValidator
 
     private readonly LoadBalancerRegistry _balancers;
     private readonly IReadOnlyDictionary<string, Func<JsonElement, IEnumerable<string>>>? _extensionValidators;
+    private readonly Action<string, Exception>? _onExtensionFailure;
 
     /// <summary>Creates a validator for the given balancers and extension settings validators.</summary>
     /// <param name="balancers">Known load balancers; <see cref="LoadBalancerRegistry.Default"/> when null.</param>
@@ -28,10 +29,13 @@ public sealed class MeshValidator
     /// Validators of extension settings by extension name. Settings of an extension not listed are accepted: the
     /// same policy is read by every app of the mesh, and another app may run that extension.
     /// </param>
-    public MeshValidator(LoadBalancerRegistry? balancers = null, IReadOnlyDictionary<string, Func<JsonElement, IEnumerable<string>>>? extensionValidators = null)
+    /// <param name="onExtensionFailure">Told of an extension validator that threw (its name and the exception).</param>
+    public MeshValidator(LoadBalancerRegistry? balancers = null, IReadOnlyDictionary<string, Func<JsonElement, IEnumerable<string>>>? extensionValidators = null,
+        Action<string, Exception>? onExtensionFailure = null)
     {
         _balancers = balancers ?? LoadBalancerRegistry.Default;
         _extensionValidators = extensionValidators;
+        _onExtensionFailure = onExtensionFailure;
     }
 
     /// <summary>Validates a whole document.</summary>
@@ -409,6 +413,30 @@ public sealed class MeshValidator
         }
     }
 
+    /// <summary>
+    /// The problems with extension <paramref name="name"/>'s settings in <paramref name="document"/> (mesh-wide and
+    /// in every service's policy), for an extension that joins a runtime after the document was applied.
+    /// </summary>
+    public IReadOnlyList<ValidationError> ValidateExtension(MeshDocument document, string name)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var errors = new List<ValidationError>();
+        if (document.Mesh?.Extensions?.TryGetValue(name, out var meshSettings) == true)
+        {
+            ValidateExtension(name, meshSettings, "$.mesh.extensions", errors);
+        }
+
+        foreach (var (service, definition) in document.Services ?? [])
+        {
+            if (definition?.Policy?.Extensions?.TryGetValue(name, out var settings) == true)
+            {
+                ValidateExtension(name, settings, $"$.services.{service}.policy.extensions", errors);
+            }
+        }
+
+        return errors;
+    }
+
     private void ValidateExtensions(Dictionary<string, JsonElement>? extensions, string path, List<ValidationError> errors)
     {
         if (extensions is null || _extensionValidators is null)
@@ -418,22 +446,34 @@ public sealed class MeshValidator
 
         foreach (var (name, settings) in extensions)
         {
-            if (!_extensionValidators.TryGetValue(name, out var validate))
-            {
-                continue;
-            }
+            ValidateExtension(name, settings, path, errors);
+        }
+    }
 
-            try
+    private void ValidateExtension(string name, JsonElement settings, string path, List<ValidationError> errors)
+    {
+        if (_extensionValidators?.TryGetValue(name, out var validate) != true)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var message in validate!(settings))
             {
-                foreach (var message in validate(settings))
-                {
-                    errors.Add(new($"{path}.{name}", message));
-                }
+                errors.Add(new($"{path}.{name}", message));
             }
-            catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
-            {
-                errors.Add(new($"{path}.{name}", ex.Message));
-            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            errors.Add(new($"{path}.{name}", ex.Message));
+        }
+        catch (Exception ex)
+        {
+            // A validator bug, not a bad document; still, the settings cannot be vouched for, so the document is
+            // rejected like an invalid one rather than letting the exception unwind a provider's reload loop.
+            _onExtensionFailure?.Invoke(name, ex);
+            errors.Add(new($"{path}.{name}", $"the settings validator of extension '{name}' failed ({ex.GetType().Name}: {ex.Message}); settings rejected"));
         }
     }
 

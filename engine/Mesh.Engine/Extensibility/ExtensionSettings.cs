@@ -14,24 +14,37 @@ public sealed class ExtensionSettings<T>
 {
     private readonly string _name;
     private readonly Func<JsonElement, T> _parse;
+    private readonly Func<JsonElement, IEnumerable<string>>? _validate;
+    private readonly ConditionalWeakTable<MeshService, StrongBox<T?>>.CreateValueCallback _create;
     private readonly ConditionalWeakTable<MeshService, StrongBox<T?>> _byService = [];
 
     /// <summary>Reads the settings named <paramref name="name"/> with <paramref name="parse"/>.</summary>
-    public ExtensionSettings(string name, Func<JsonElement, T> parse)
+    /// <param name="name">The extension's name, the key under <c>policy.extensions</c>.</param>
+    /// <param name="parse">Reads the settings; may throw <see cref="JsonException"/> on settings it cannot read.</param>
+    /// <param name="validate">
+    /// The extension's settings validator. Settings it finds problems with count as none: a document applied before
+    /// the extension joined the runtime (as under the startup hook) was never checked by it, and the runtime only
+    /// reports such settings, it cannot take back the document.
+    /// </param>
+    public ExtensionSettings(string name, Func<JsonElement, T> parse, Func<JsonElement, IEnumerable<string>>? validate = null)
     {
         _name = name;
         _parse = parse;
+        _validate = validate;
+
+        // Made once: a lambda passed on each call would be a new delegate per request.
+        _create = service => new StrongBox<T?>(Parse(service));
     }
 
     /// <summary>
     /// The settings for <paramref name="service"/>, or null when its policy has none. Settings that do not parse
-    /// count as none: the validator rejects them before they reach a snapshot, except in a runtime that was
-    /// configured before the extension joined it.
+    /// (or, given a validator, are invalid) count as none: the validator rejects them before they reach a
+    /// snapshot, except in a runtime that was configured before the extension joined it.
     /// </summary>
     public T? For(MeshService service)
     {
         ArgumentNullException.ThrowIfNull(service);
-        return _byService.GetValue(service, s => new StrongBox<T?>(Parse(s))).Value;
+        return _byService.TryGetValue(service, out var settings) ? settings.Value : _byService.GetValue(service, _create).Value;
     }
 
     private T? Parse(MeshService service)
@@ -43,10 +56,12 @@ public sealed class ExtensionSettings<T>
 
         try
         {
-            return _parse(element);
+            return _validate is not null && _validate(element).Any() ? null : _parse(element);
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        catch (Exception)
         {
+            // Settings that cannot be read or checked must not fail every request that asks for them: the result is
+            // cached as none, and the runtime reported the problem when it validated them.
             return null;
         }
     }

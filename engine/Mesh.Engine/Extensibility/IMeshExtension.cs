@@ -3,8 +3,9 @@ namespace Mesh.Extensibility;
 /// <summary>
 /// A unit of governance that joins the mesh at one or more named points. Built-in extensions and custom packages
 /// use this same contract. An extension implements the point interfaces it joins at:
-/// <see cref="Runtime.IOutcomeObserver"/> (outcome of every routed call), <see cref="IOutboundExtension"/> (a handler
-/// on <c>IHttpClientFactory</c> clients), and, in ASP.NET Core apps, <c>Mesh.AspNetCore.IInboundExtension</c>
+/// <see cref="IRouteFilter"/> (excludes endpoints before the balancer picks), <see cref="IPickObserver"/> (told the
+/// endpoint picked, before the request leaves), <see cref="Runtime.IOutcomeObserver"/> (outcome of every routed call),
+/// <see cref="IOutboundExtension"/> (a handler on <c>IHttpClientFactory</c> clients), and, in ASP.NET Core apps, <c>Mesh.AspNetCore.IInboundExtension</c>
 /// (middleware on inbound requests). An extension that throws is logged, counted and skipped, never fatal.
 /// </summary>
 public interface IMeshExtension

@@ -43,7 +43,7 @@ public sealed partial class MeshRuntime : IDisposable
             _extensionValidators[name] = validate;
         }
 
-        Validator = new MeshValidator(Options.LoadBalancers, _extensionValidators);
+        Validator = new MeshValidator(Options.LoadBalancers, _extensionValidators, ReportExtensionFailure);
         _compiler = new SnapshotCompiler(Options.LoadBalancers, Time);
         Telemetry.Meter.CreateObservableGauge("mesh.snapshot.version", () => Snapshot.Version, "{version}", "Version of the configuration snapshot in force.");
     }
@@ -145,7 +145,10 @@ public sealed partial class MeshRuntime : IDisposable
     public RouteDecision Route<TRequest>(ReadOnlySpan<char> host, ref TRequest request, string? lane, IReadOnlyList<Endpoint>? excluded = null)
         where TRequest : struct, IRouteRequest
     {
-        var decision = Snapshot.Route(host, ref request, lane, Time.GetTimestamp(), excluded);
+        var snapshot = Snapshot;
+        var filtered = Volatile.Read(ref _routeFilters) is { Length: > 0 } filters ? Filter(filters, snapshot, host, ref request, excluded) : null;
+        var decision = snapshot.Route(host, ref request, lane, Time.GetTimestamp(), filtered ?? excluded);
+        ReturnFiltered(filtered);
         if (decision.Status is RouteStatus.NoEndpoint or RouteStatus.LaneRejected)
         {
             Telemetry.RoutingFailures.Add(1, new KeyValuePair<string, object?>("mesh.service", decision.Service!.Name),
@@ -209,18 +212,27 @@ public sealed partial class MeshRuntime : IDisposable
             AddObserver(observer);
         }
 
+        JoinRouting(extension);
         return true;
     }
 
     /// <summary>
     /// Validates the settings of extension <paramref name="name"/> (under <c>policy.extensions</c> and
-    /// <c>mesh.extensions</c>) in every document applied from now on; invalid settings reject the document.
+    /// <c>mesh.extensions</c>) in every document applied from now on; invalid settings reject the document. Settings
+    /// in the document already in force (applied before the extension joined, as under the startup hook) are checked
+    /// at once and the invalid ones reported as rejections from source <c>extension:{name}</c>; that document stays
+    /// in force, and the extension is expected to treat its invalid settings as absent (see
+    /// <see cref="ExtensionSettings{T}"/>).
     /// </summary>
     public void AddExtensionValidator(string name, Func<JsonElement, IEnumerable<string>> validate)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(validate);
         _extensionValidators[name] = validate;
+        if (Validator.ValidateExtension(Snapshot.Document, name) is { Count: > 0 } errors)
+        {
+            ReportRejections($"extension:{name}", errors);
+        }
     }
 
     /// <summary>Marks a call to <paramref name="endpoint"/> as started (feeds <c>leastRequest</c>).</summary>

@@ -6,11 +6,13 @@ namespace Mesh.Extensions.Resilience.OutlierDetection;
 /// <summary>
 /// The share of an endpoint's calls that failed within a window. Windows are fixed and measured on the endpoint's
 /// own counters, with the baseline taken when a window starts, so only failures need looking at (a success never
-/// trips anything) and nothing is stored per call.
+/// trips anything) and nothing is stored per call. A window is immutable and replaced whole when a new one starts,
+/// so a failure reads it without a lock; two failures starting a window at once both take nearly the same
+/// baseline and the last one written stands, which is as good a baseline as the other.
 /// </summary>
 internal sealed class FailureWindows(TimeProvider time)
 {
-    private readonly ConditionalWeakTable<EndpointState, Window> _windows = [];
+    private readonly ConditionalWeakTable<EndpointState, StrongBox<Window?>> _windows = [];
 
     /// <summary>
     /// Called on a failure (already counted in <paramref name="state"/>): whether at least
@@ -19,42 +21,25 @@ internal sealed class FailureWindows(TimeProvider time)
     public bool Reached(EndpointState state, double ratio, int minimum, TimeSpan length, long now)
     {
         var ticks = (long)(length.TotalSeconds * time.TimestampFrequency);
-        var window = _windows.GetValue(state, s => new Window(now, s.Requests - 1, s.Failures - 1));
-        lock (window)
+        var slot = Slot(state);
+        var window = Volatile.Read(ref slot.Value);
+        if (window is null || now - window.Start >= ticks)
         {
-            if (now - window.Start >= ticks)
-            {
-                window.Restart(now, state, includingCurrent: true);
-            }
-
-            var requests = state.Requests - window.Requests;
-            var failures = state.Failures - window.Failures;
-            return requests >= minimum && failures >= ratio * requests;
+            window = new Window(now, state.Requests - 1, state.Failures - 1);
+            Volatile.Write(ref slot.Value, window);
         }
+
+        var requests = state.Requests - window.Requests;
+        var failures = state.Failures - window.Failures;
+        return requests >= minimum && failures >= ratio * requests;
     }
 
     /// <summary>Starts a new window after the current call, e.g. once the endpoint was taken out for what it did.</summary>
     public void Restart(EndpointState state, long now)
-    {
-        var window = _windows.GetValue(state, s => new Window(now, s.Requests, s.Failures));
-        lock (window)
-        {
-            window.Restart(now, state, includingCurrent: false);
-        }
-    }
+        => Volatile.Write(ref Slot(state).Value, new Window(now, state.Requests, state.Failures));
 
-    private sealed class Window(long start, long requests, long failures)
-    {
-        public long Start { get; private set; } = start;
+    private StrongBox<Window?> Slot(EndpointState state)
+        => _windows.TryGetValue(state, out var slot) ? slot : _windows.GetValue(state, static _ => new StrongBox<Window?>());
 
-        public long Requests { get; private set; } = requests;
-
-        public long Failures { get; private set; } = failures;
-
-        public void Restart(long now, EndpointState state, bool includingCurrent)
-        {
-            var current = includingCurrent ? 1 : 0;
-            (Start, Requests, Failures) = (now, state.Requests - current, state.Failures - current);
-        }
-    }
+    private sealed record Window(long Start, long Requests, long Failures);
 }

@@ -7,7 +7,8 @@ namespace Mesh;
 
 /// <summary>
 /// Puts the mesh's handler at the outside of every <c>IHttpClientFactory</c> client, so the client's requests are
-/// routed by this app's runtime (not another one in the same process) and extensions can re-send them.
+/// routed by this app's runtime (not another one in the same process) and extensions can re-send them. Each outbound
+/// extension's handler is wrapped in an <see cref="IsolatingHandler"/>.
 /// </summary>
 internal sealed class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnumerable<IMeshExtension> extensions) : IHttpMessageHandlerBuilderFilter
 {
@@ -22,7 +23,7 @@ internal sealed class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnumerable<
         {
             try
             {
-                handlers.Add(extension.CreateHandler(runtime));
+                handlers.Add(new IsolatingHandler(runtime, extension.Name, extension.CreateHandler(runtime)));
             }
             catch (Exception ex)
             {

@@ -156,6 +156,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
             request.Options.Set(MeshRequestOptions.Call, call);
             CurrentCall.Value = call;
             MeshRuntime.OnCallStarted(endpoint);
+            runtime.OnPicked(decision, request);
         }
         catch (Exception ex)
         {

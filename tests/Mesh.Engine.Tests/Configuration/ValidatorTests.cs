@@ -1,3 +1,4 @@
+using Mesh.Providers;
 using Mesh.Runtime;
 using Mesh.Testing;
 
@@ -118,5 +119,61 @@ public sealed class ValidatorTests
         using var runtime = new MeshRuntime();
         var errors = runtime.ApplyJson(new string(' ', Mesh.Configuration.MeshJson.MaxDocumentLength + 1), "huge");
         Assert.Contains("over the limit", errors.Single().Message, StringComparison.Ordinal);
+    }
+
+    private const string WithBuggySettings = """
+        { "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:5001" } ],
+                                    "policy": { "extensions": { "buggy": { "on": true } } } } } }
+        """;
+
+    [Fact]
+    public void ApplyJson_ExtensionValidatorThrowsUnexpectedly_RejectedNamingExtensionAndPath_LastGoodKept_FailureCounted()
+    {
+        using var runtime = new MeshRuntime();
+        using var failures = new MetricRecorder(runtime.Telemetry.Meter, "mesh.extension.failures");
+        Assert.Empty(runtime.ApplyJson(Good, "good"));
+        runtime.AddExtensionValidator("buggy", _ => throw new NullReferenceException("validator bug"));
+
+        var errors = runtime.ApplyJson(WithBuggySettings, "buggy");
+
+        var error = Assert.Single(errors);
+        Assert.Equal("$.services.orders.policy.extensions.buggy", error.Path);
+        Assert.Contains("extension 'buggy'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("NullReferenceException", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, runtime.Snapshot.Version);
+        Assert.Equal(1, failures.Sum("mesh.extension.failures"));
+    }
+
+    [Fact]
+    public async Task FileSource_ExtensionValidatorThrowsUnexpectedly_ReloadKeepsRunning()
+    {
+        using var file = new TempFile();
+        file.Write(Good);
+        using var runtime = new MeshRuntime();
+        runtime.AddExtensionValidator("buggy", _ => throw new NullReferenceException("validator bug"));
+        await using var source = new JsonFileConfigSource(file.Path);
+        await source.StartAsync(runtime, CancellationToken.None);
+
+        file.Write(WithBuggySettings);
+        await Eventually.UntilAsync(() => runtime.RecentRejections.Count > 0, "the document to be rejected");
+        file.Write(Good.Replace("5001", "5002", StringComparison.Ordinal));
+
+        await Eventually.UntilAsync(() => runtime.Snapshot.Version == 2, "the next good document to be applied");
+        Assert.Equal("$.services.orders.policy.extensions.buggy", runtime.RecentRejections.Single().Error.Path);
+    }
+
+    [Fact]
+    public void AddExtensionValidator_DocumentInForceHasInvalidSettings_ReportedAsRejections_DocumentStays()
+    {
+        using var runtime = new MeshRuntime();
+        Assert.Empty(runtime.ApplyJson(WithBuggySettings, "before the extension"));
+
+        runtime.AddExtensionValidator("buggy", _ => ["'on' is not a setting"]);
+
+        var rejection = Assert.Single(runtime.RecentRejections);
+        Assert.Equal("extension:buggy", rejection.Source);
+        Assert.Equal("$.services.orders.policy.extensions.buggy", rejection.Error.Path);
+        Assert.Equal("'on' is not a setting", rejection.Error.Message);
+        Assert.Equal(1, runtime.Snapshot.Version);
     }
 }

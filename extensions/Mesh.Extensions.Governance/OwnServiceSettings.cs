@@ -1,0 +1,26 @@
+using System.Diagnostics.CodeAnalysis;
+using Mesh.Extensibility;
+using Mesh.Routing;
+using Mesh.Runtime;
+
+namespace Mesh.Extensions.Governance;
+
+/// <summary>
+/// An inbound extension's settings, read from the policy of the service this app runs as (<c>mesh.serviceName</c>):
+/// inbound governance is configured by the called service, not the caller.
+/// </summary>
+internal sealed class OwnServiceSettings<T>(MeshRuntime runtime, ExtensionSettings<T> settings)
+    where T : class
+{
+    /// <summary>
+    /// Whether settings are in force; <paramref name="service"/> is this app's service whenever the mesh knows it,
+    /// with or without settings.
+    /// </summary>
+    public bool TryGet([NotNullWhen(true)] out MeshService? service, [NotNullWhen(true)] out T? current)
+    {
+        var snapshot = runtime.Snapshot;
+        service = snapshot.ServiceName is { } name && snapshot.Services.TryGetValue(name, out var own) ? own : null;
+        current = service is null ? null : settings.For(service);
+        return current is not null;
+    }
+}

@@ -4,14 +4,15 @@
 # with endpoints registered by the services themselves and rules changed mid-run by meshctl.
 set -euo pipefail
 cd "$(dirname "$0")"
-projects=(examples/Mesh.Examples.Demo examples/Mesh.Examples.Frontend examples/Mesh.Examples.Orders examples/Mesh.Examples.Stock examples/Mesh.Examples.Pricing)
+# One build of the demo's projects (examples/demo.slnf), so that their shared dependencies are built once, in parallel.
+builds=(examples/demo.slnf)
 if [[ " $* " == *" --etcd "* ]]; then
   source tools/etcd.sh
   ensure_etcd
   start_private_etcd
-  projects+=(tools/meshctl)
+  builds+=(tools/meshctl)
 fi
-for project in "${projects[@]}"; do
-  dotnet build "$project" -c Release -nologo -v q
+for build in "${builds[@]}"; do
+  dotnet build "$build" -c Release -nologo -v q
 done
 dotnet examples/Mesh.Examples.Demo/bin/Release/net10.0/Mesh.Examples.Demo.dll "$@"

@@ -8,6 +8,8 @@ namespace Mesh.Model;
 /// </summary>
 public sealed class Endpoint
 {
+    private RequestAddress? _lastRequestUri;
+
     internal Endpoint(string service, string id, Uri address, int weight, string? zone, FrozenDictionary<string, string> tags,
         DateTimeOffset? startedAt, EndpointState state)
     {
@@ -59,6 +61,27 @@ public sealed class Endpoint
 
     /// <inheritdoc />
     public override string ToString() => $"{Service}/{Id} ({UriPrefix})";
+
+    /// <summary>
+    /// The address of a request for <paramref name="pathAndQuery"/> on this endpoint. The last one built is kept and
+    /// handed out again for the same path: clients mostly repeat their paths, a <see cref="Uri"/> is immutable, and
+    /// parsing one is most of what rewriting a request costs.
+    /// </summary>
+    public Uri RequestUri(string pathAndQuery)
+    {
+        ArgumentNullException.ThrowIfNull(pathAndQuery);
+        var last = Volatile.Read(ref _lastRequestUri);
+        if (last is not null && string.Equals(last.PathAndQuery, pathAndQuery, StringComparison.Ordinal))
+        {
+            return last.Uri;
+        }
+
+        var uri = new Uri(string.Concat(UriPrefix, pathAndQuery), UriKind.Absolute);
+        Volatile.Write(ref _lastRequestUri, new RequestAddress(pathAndQuery, uri));
+        return uri;
+    }
+
+    private sealed record RequestAddress(string PathAndQuery, Uri Uri);
 }
 
 /// <summary>Tag names with a meaning to the mesh.</summary>

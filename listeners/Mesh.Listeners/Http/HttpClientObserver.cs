@@ -146,7 +146,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         try
         {
             var endpoint = decision.Endpoint!;
-            var routed = new Uri(string.Concat(endpoint.UriPrefix, uri.PathAndQuery), UriKind.Absolute);
+            var routed = endpoint.RequestUri(uri.PathAndQuery);
             var call = new MeshCall(runtime, decision.Service!, decision.Route!, endpoint, decision.Lane, uri, routed, runtime.Time.GetTimestamp(), StartSpan(runtime, decision))
             {
                 CallerCancellation = callerCancellation,

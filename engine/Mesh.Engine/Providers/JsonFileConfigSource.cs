@@ -1,3 +1,4 @@
+using Mesh.Configuration;
 using Mesh.Runtime;
 using Microsoft.Extensions.Logging;
 
@@ -114,11 +115,17 @@ public sealed partial class JsonFileConfigSource : IMeshConfigSource
             {
                 _lastSeen = Stamp();
                 var json = File.ReadAllText(_path);
-                runtime.ApplyJson(json, _path);
+                runtime.ApplyJson(json, _path, MeshConfigLayer.File);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                runtime.ReportRejections(_path, [new Configuration.ValidationError("$", $"cannot read the file: {ex.Message}")]);
+                runtime.ReportRejections(_path, [new ValidationError("$", $"cannot read the file: {ex.Message}")]);
+            }
+            catch (Exception ex)
+            {
+                // Reload runs on timer threads, where an escaping exception ends the process: whatever went wrong,
+                // the app goes on with the last good configuration and the next change is tried again.
+                runtime.ReportProviderFailure(_path, ex);
             }
         }
     }

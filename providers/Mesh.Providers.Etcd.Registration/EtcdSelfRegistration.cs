@@ -52,12 +52,22 @@ internal sealed partial class EtcdSelfRegistration(
 
     private async Task RunAsync(CancellationToken stopping)
     {
-        _connection = new EtcdConnection(etcd);
         var service = options.ServiceName ?? runtime.Snapshot.ServiceName;
         var address = AdvertisedAddress();
         if (service is null || address is null)
         {
             Log.NotRegistered(_logger, service ?? "(no service name)", address ?? "(no http address)");
+            return;
+        }
+
+        try
+        {
+            _connection = new EtcdConnection(etcd);
+        }
+        catch (Exception ex)
+        {
+            // Bad etcd settings (no endpoints, an unreadable certificate) leave the app running, unregistered.
+            runtime.ReportProviderFailure("etcd registration", ex);
             return;
         }
 
@@ -73,34 +83,20 @@ internal sealed partial class EtcdSelfRegistration(
             StartedAt = runtime.Time.GetUtcNow(),
         });
 
-        var backoff = TimeSpan.FromMilliseconds(100);
-        while (!stopping.IsCancellationRequested)
+        var retry = new EtcdRetryLoop(_connection, etcd, runtime, $"etcd registration {_key}");
+        await retry.RunAsync(async ct =>
         {
-            try
-            {
-                var headers = await _connection.HeadersAsync(stopping).ConfigureAwait(false);
-                var grant = await _connection.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)Math.Ceiling(options.LeaseTtl.TotalSeconds) },
-                    headers, DateTime.UtcNow + etcd.CallTimeout, stopping).ConfigureAwait(false);
-                Interlocked.Exchange(ref _lease, grant.ID);
-                await _connection.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(_key), Value = ByteString.CopyFromUtf8(document), Lease = grant.ID },
-                    headers, DateTime.UtcNow + etcd.CallTimeout, stopping).ConfigureAwait(false);
-                Log.Registered(_logger, _key, address);
-                backoff = TimeSpan.FromMilliseconds(100);
-                await KeepAliveAsync(grant.ID, headers, stopping).ConfigureAwait(false);
-                Log.LeaseLost(_logger, _key);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or OperationCanceledException)
-            {
-                Log.RegistrationFailed(_logger, _key, ex.Message);
-                _connection.Rotate();
-                await Task.Delay(backoff, runtime.Time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                backoff = TimeSpan.FromTicks(Math.Min(etcd.MaxBackoff.Ticks, backoff.Ticks * 2));
-            }
-        }
+            var headers = await _connection.HeadersAsync(ct).ConfigureAwait(false);
+            var grant = await _connection.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)Math.Ceiling(options.LeaseTtl.TotalSeconds) },
+                headers, DateTime.UtcNow + etcd.CallTimeout, ct).ConfigureAwait(false);
+            Interlocked.Exchange(ref _lease, grant.ID);
+            await _connection.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(_key), Value = ByteString.CopyFromUtf8(document), Lease = grant.ID },
+                headers, DateTime.UtcNow + etcd.CallTimeout, ct).ConfigureAwait(false);
+            Log.Registered(_logger, _key, address);
+            retry.Succeeded();
+            await KeepAliveAsync(grant.ID, headers, ct).ConfigureAwait(false);
+            Log.LeaseLost(_logger, _key);
+        }, failed: null, stopping).ConfigureAwait(false);
     }
 
     // Returns when the lease is gone (expired while etcd was unreachable, or revoked): the caller registers again.
@@ -145,7 +141,9 @@ internal sealed partial class EtcdSelfRegistration(
             Log.RegistrationFailed(_logger, _key, ex.Message);
         }
 
-        Thread.Sleep(options.DrainDelay);
+        // ApplicationStopping callbacks are synchronous, and returning ends the drain (the server stops next), so this
+        // waits here; on the mesh clock, so that tests control it.
+        Task.Delay(options.DrainDelay, runtime.Time).GetAwaiter().GetResult();
     }
 
     private string? AdvertisedAddress()

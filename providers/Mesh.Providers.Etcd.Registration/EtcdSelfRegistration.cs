@@ -53,35 +53,37 @@ internal sealed partial class EtcdSelfRegistration(
     private async Task RunAsync(CancellationToken stopping)
     {
         var service = options.ServiceName ?? runtime.Snapshot.ServiceName;
-        var address = AdvertisedAddress();
-        if (service is null || address is null)
-        {
-            Log.NotRegistered(_logger, service ?? "(no service name)", address ?? "(no http address)");
-            return;
-        }
-
+        string? address;
+        string document;
         try
         {
+            address = AdvertisedAddress();
+            if (service is null || address is null)
+            {
+                Log.NotRegistered(_logger, service ?? "(no service name)", address ?? "(no http address)");
+                return;
+            }
+
             _connection = new EtcdConnection(etcd);
+            var id = options.EndpointId ?? $"{Environment.MachineName}-{new Uri(address).Port}";
+            _key = new EtcdKeys(etcd.Prefix).Endpoint(service, id);
+            document = MeshJson.Serialize(new EndpointDocument
+            {
+                Id = id,
+                Address = address,
+                Weight = options.Weight,
+                Zone = options.Zone,
+                Tags = options.Tags.Count > 0 ? options.Tags : null,
+                StartedAt = runtime.Time.GetUtcNow(),
+            });
         }
         catch (Exception ex)
         {
-            // Bad etcd settings (no endpoints, an unreadable certificate) leave the app running, unregistered.
+            // Bad settings (no etcd endpoints, an unreadable certificate, a malformed advertised address) leave the
+            // app running, unregistered; this runs on a pool thread where nobody would see the exception otherwise.
             runtime.ReportProviderFailure("etcd registration", ex);
             return;
         }
-
-        var id = options.EndpointId ?? $"{Environment.MachineName}-{new Uri(address).Port}";
-        _key = new EtcdKeys(etcd.Prefix).Endpoint(service, id);
-        var document = MeshJson.Serialize(new EndpointDocument
-        {
-            Id = id,
-            Address = address,
-            Weight = options.Weight,
-            Zone = options.Zone,
-            Tags = options.Tags.Count > 0 ? options.Tags : null,
-            StartedAt = runtime.Time.GetUtcNow(),
-        });
 
         var retry = new EtcdRetryLoop(_connection, etcd, runtime, $"etcd registration {_key}");
         await retry.RunAsync(async ct =>
@@ -138,7 +140,13 @@ internal sealed partial class EtcdSelfRegistration(
         catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or OperationCanceledException)
         {
             // The lease expiry removes the endpoint anyway; draining still helps callers that saw it.
-            Log.RegistrationFailed(_logger, _key, ex.Message);
+            Log.DeregistrationFailed(_logger, _key, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            // Whatever went wrong, the drain below still runs: skipping it would fail the calls of callers that
+            // still pick this endpoint.
+            runtime.ReportProviderFailure($"etcd registration {_key}", ex);
         }
 
         // ApplicationStopping callbacks are synchronous, and returning ends the drain (the server stops next), so this
@@ -170,8 +178,8 @@ internal sealed partial class EtcdSelfRegistration(
         [LoggerMessage(1, LogLevel.Information, "Registered {Key} at {Address}")]
         public static partial void Registered(ILogger logger, string key, string address);
 
-        [LoggerMessage(2, LogLevel.Warning, "Registration of {Key} failed ({Reason}); retrying")]
-        public static partial void RegistrationFailed(ILogger logger, string? key, string reason);
+        [LoggerMessage(2, LogLevel.Warning, "Deregistration of {Key} failed ({Reason}); the lease expiry removes it")]
+        public static partial void DeregistrationFailed(ILogger logger, string key, string reason);
 
         [LoggerMessage(3, LogLevel.Warning, "Lease of {Key} lost; registering again")]
         public static partial void LeaseLost(ILogger logger, string key);

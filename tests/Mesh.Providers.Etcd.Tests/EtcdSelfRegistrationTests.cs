@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using Mesh.Providers.Etcd.Registration;
+using Mesh.Runtime;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -16,6 +17,13 @@ public sealed class EtcdSelfRegistrationTests
     private const string Key = "/services/orders/endpoints/self";
 
     private static async Task<WebApplication> StartAppAsync(EtcdServer etcd, string prefix, Action<RegistrationOptions> configure, TimeProvider? time = null)
+    {
+        var app = BuildApp(For(etcd, prefix), configure, time);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static WebApplication BuildApp(EtcdProviderOptions etcd, Action<RegistrationOptions> configure, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -34,17 +42,15 @@ public sealed class EtcdSelfRegistrationTests
             },
             options =>
             {
-                var test = For(etcd, prefix);
-                options.Prefix = test.Prefix;
+                options.Prefix = etcd.Prefix;
                 options.Endpoints.Clear();
-                foreach (var endpoint in test.Endpoints)
+                foreach (var endpoint in etcd.Endpoints)
                 {
                     options.Endpoints.Add(endpoint);
                 }
             });
         var app = builder.Build();
         app.MapGet("/", () => "self");
-        await app.StartAsync();
         return app;
     }
 
@@ -105,5 +111,20 @@ public sealed class EtcdSelfRegistrationTests
             return stopping.IsCompleted;
         }, "the stop to finish once the drain delay passed", Converge);
         await stopping;
+    }
+
+    [Fact]
+    public async Task NoEtcdEndpoints_AppServesUnregistered_FailureCounted()
+    {
+        await using var app = BuildApp(new EtcdProviderOptions(), options => options.DrainDelay = TimeSpan.Zero);
+        using var failures = new MetricRecorder(app.Services.GetRequiredService<MeshRuntime>().Telemetry.Meter, "mesh.provider.failures");
+
+        await app.StartAsync();
+
+        await Eventually.UntilAsync(() => failures.Measurements.Length > 0, "the bad registration settings to be reported", Converge);
+        Assert.Equal(nameof(ArgumentException), failures.Measurements[0].Tag("mesh.reason"));
+        using var http = new HttpClient();
+        Assert.Equal("self", await http.GetStringAsync(app.ListeningAddress() + "/"));
+        await app.StopAsync();
     }
 }

@@ -76,13 +76,7 @@ public sealed partial class JsonFileConfigSource : IMeshConfigSource
 
     private void OnFileEvent(object sender, FileSystemEventArgs e) => _debounceTimer?.Change(Debounce, Timeout.InfiniteTimeSpan);
 
-    private void ReloadIfChanged()
-    {
-        if (Stamp() != _lastSeen)
-        {
-            Reload();
-        }
-    }
+    private void ReloadIfChanged() => Reload(onlyIfChanged: true);
 
     // A Kubernetes ConfigMap is a link into a folder that is swapped as a whole (mesh.json -> ..data/mesh.json,
     // ..data -> ..2026_01_01...): the link itself never changes, so the file it ends at is what is compared, by name
@@ -106,14 +100,20 @@ public sealed partial class JsonFileConfigSource : IMeshConfigSource
         }
     }
 
-    private void Reload()
+    private void Reload(bool onlyIfChanged = false)
     {
         lock (_gate)
         {
             var runtime = _runtime!;
             try
             {
-                _lastSeen = Stamp();
+                var stamp = Stamp();
+                if (onlyIfChanged && stamp == _lastSeen)
+                {
+                    return;
+                }
+
+                _lastSeen = stamp;
                 var json = File.ReadAllText(_path);
                 runtime.ApplyJson(json, _path, MeshConfigLayer.File);
             }

@@ -24,7 +24,9 @@ start_private_etcd() {
     --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-cluster "demo=http://127.0.0.1:$peer_port" >/dev/null 2>&1 &
   ETCD_PID=$!
-  trap 'kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null; rm -rf "$ETCD_DATA_DIR"' EXIT
+  # etcd killed by the trap reports 143 to `wait`; under the callers' `set -e` that would end the trap early (no
+  # cleanup) and become the script's exit status, so the trap ignores it and exits with the script's own status.
+  trap 'status=$?; kill $ETCD_PID 2>/dev/null || true; wait $ETCD_PID 2>/dev/null || true; rm -rf "$ETCD_DATA_DIR"; exit $status' EXIT
   export MESH_ETCD_ENDPOINTS="http://127.0.0.1:$client_port"
   for _ in $(seq 1 100); do
     curl -sf "$MESH_ETCD_ENDPOINTS/health" >/dev/null && return 0

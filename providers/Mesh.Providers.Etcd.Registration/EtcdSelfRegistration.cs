@@ -52,55 +52,53 @@ internal sealed partial class EtcdSelfRegistration(
 
     private async Task RunAsync(CancellationToken stopping)
     {
-        _connection = new EtcdConnection(etcd);
         var service = options.ServiceName ?? runtime.Snapshot.ServiceName;
-        var address = AdvertisedAddress();
-        if (service is null || address is null)
+        string? address;
+        string document;
+        try
         {
-            Log.NotRegistered(_logger, service ?? "(no service name)", address ?? "(no http address)");
+            address = AdvertisedAddress();
+            if (service is null || address is null)
+            {
+                Log.NotRegistered(_logger, service ?? "(no service name)", address ?? "(no http address)");
+                return;
+            }
+
+            _connection = new EtcdConnection(etcd);
+            var id = options.EndpointId ?? $"{Environment.MachineName}-{new Uri(address).Port}";
+            _key = new EtcdKeys(etcd.Prefix).Endpoint(service, id);
+            document = MeshJson.Serialize(new EndpointDocument
+            {
+                Id = id,
+                Address = address,
+                Weight = options.Weight,
+                Zone = options.Zone,
+                Tags = options.Tags.Count > 0 ? options.Tags : null,
+                StartedAt = runtime.Time.GetUtcNow(),
+            });
+        }
+        catch (Exception ex)
+        {
+            // Bad settings (no etcd endpoints, an unreadable certificate, a malformed advertised address) leave the
+            // app running, unregistered; this runs on a pool thread where nobody would see the exception otherwise.
+            runtime.ReportProviderFailure("etcd registration", ex);
             return;
         }
 
-        var id = options.EndpointId ?? $"{Environment.MachineName}-{new Uri(address).Port}";
-        _key = new EtcdKeys(etcd.Prefix).Endpoint(service, id);
-        var document = MeshJson.Serialize(new EndpointDocument
+        var retry = new EtcdRetryLoop(_connection, etcd, runtime, $"etcd registration {_key}");
+        await retry.RunAsync(async ct =>
         {
-            Id = id,
-            Address = address,
-            Weight = options.Weight,
-            Zone = options.Zone,
-            Tags = options.Tags.Count > 0 ? options.Tags : null,
-            StartedAt = runtime.Time.GetUtcNow(),
-        });
-
-        var backoff = TimeSpan.FromMilliseconds(100);
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                var headers = await _connection.HeadersAsync(stopping).ConfigureAwait(false);
-                var grant = await _connection.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)Math.Ceiling(options.LeaseTtl.TotalSeconds) },
-                    headers, DateTime.UtcNow + etcd.CallTimeout, stopping).ConfigureAwait(false);
-                Interlocked.Exchange(ref _lease, grant.ID);
-                await _connection.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(_key), Value = ByteString.CopyFromUtf8(document), Lease = grant.ID },
-                    headers, DateTime.UtcNow + etcd.CallTimeout, stopping).ConfigureAwait(false);
-                Log.Registered(_logger, _key, address);
-                backoff = TimeSpan.FromMilliseconds(100);
-                await KeepAliveAsync(grant.ID, headers, stopping).ConfigureAwait(false);
-                Log.LeaseLost(_logger, _key);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or OperationCanceledException)
-            {
-                Log.RegistrationFailed(_logger, _key, ex.Message);
-                _connection.Rotate();
-                await Task.Delay(backoff, runtime.Time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                backoff = TimeSpan.FromTicks(Math.Min(etcd.MaxBackoff.Ticks, backoff.Ticks * 2));
-            }
-        }
+            var headers = await _connection.HeadersAsync(ct).ConfigureAwait(false);
+            var grant = await _connection.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)Math.Ceiling(options.LeaseTtl.TotalSeconds) },
+                headers, DateTime.UtcNow + etcd.CallTimeout, ct).ConfigureAwait(false);
+            Interlocked.Exchange(ref _lease, grant.ID);
+            await _connection.Kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(_key), Value = ByteString.CopyFromUtf8(document), Lease = grant.ID },
+                headers, DateTime.UtcNow + etcd.CallTimeout, ct).ConfigureAwait(false);
+            Log.Registered(_logger, _key, address);
+            retry.Succeeded();
+            await KeepAliveAsync(grant.ID, headers, ct).ConfigureAwait(false);
+            Log.LeaseLost(_logger, _key);
+        }, failed: null, stopping).ConfigureAwait(false);
     }
 
     // Returns when the lease is gone (expired while etcd was unreachable, or revoked): the caller registers again.
@@ -142,10 +140,18 @@ internal sealed partial class EtcdSelfRegistration(
         catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or OperationCanceledException)
         {
             // The lease expiry removes the endpoint anyway; draining still helps callers that saw it.
-            Log.RegistrationFailed(_logger, _key, ex.Message);
+            Log.DeregistrationFailed(_logger, _key, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            // Whatever went wrong, the drain below still runs: skipping it would fail the calls of callers that
+            // still pick this endpoint.
+            runtime.ReportProviderFailure($"etcd registration {_key}", ex);
         }
 
-        Thread.Sleep(options.DrainDelay);
+        // ApplicationStopping callbacks are synchronous, and returning ends the drain (the server stops next), so this
+        // waits here; on the mesh clock, so that tests control it.
+        Task.Delay(options.DrainDelay, runtime.Time).GetAwaiter().GetResult();
     }
 
     private string? AdvertisedAddress()
@@ -172,8 +178,8 @@ internal sealed partial class EtcdSelfRegistration(
         [LoggerMessage(1, LogLevel.Information, "Registered {Key} at {Address}")]
         public static partial void Registered(ILogger logger, string key, string address);
 
-        [LoggerMessage(2, LogLevel.Warning, "Registration of {Key} failed ({Reason}); retrying")]
-        public static partial void RegistrationFailed(ILogger logger, string? key, string reason);
+        [LoggerMessage(2, LogLevel.Warning, "Deregistration of {Key} failed ({Reason}); the lease expiry removes it")]
+        public static partial void DeregistrationFailed(ILogger logger, string key, string reason);
 
         [LoggerMessage(3, LogLevel.Warning, "Lease of {Key} lost; registering again")]
         public static partial void LeaseLost(ILogger logger, string key);

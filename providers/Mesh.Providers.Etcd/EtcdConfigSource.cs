@@ -11,18 +11,24 @@ namespace Mesh.Providers.Etcd;
 /// Mesh configuration from etcd. One range read of the prefix, then one watch from the read's revision + 1; the
 /// events of each watch response are applied in revision order and the result applied once, so no half-applied
 /// state is ever visible. On disconnect, member failure or compaction of the watched revision it re-lists and
-/// re-watches with backoff; meanwhile the last good configuration stays in force.
+/// re-watches with backoff; meanwhile the last good configuration stays in force. What it reads is the
+/// <see cref="MeshConfigLayer.Etcd"/> layer of the runtime, over the embedded file's.
 /// </summary>
 public sealed partial class EtcdConfigSource : IMeshConfigSource
 {
     private readonly EtcdProviderOptions _options;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _firstLoad = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _applyGate = new();
     private EtcdConnection? _connection;
+    private EtcdRetryLoop? _retry;
     private MeshRuntime? _runtime;
     private ILogger? _logger;
     private Task? _loop;
     private long _revision;
+    private long _fullReads;
+    private bool _connected;
+    private bool _applied;
 
     /// <summary>Creates a source.</summary>
     public EtcdConfigSource(EtcdProviderOptions options)
@@ -37,6 +43,15 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
     /// <summary>The etcd revision the configuration in force was read at.</summary>
     public long Revision => Interlocked.Read(ref _revision);
 
+    /// <summary>
+    /// True while the last read or watch of etcd succeeded; false from the moment a failure is noticed (the last
+    /// good configuration stays in force meanwhile) until a full read succeeds again.
+    /// </summary>
+    public bool Connected => Volatile.Read(ref _connected);
+
+    /// <summary>Full reads of the prefix so far: the first one, then one after every disconnect or watch reset.</summary>
+    public long FullReads => Interlocked.Read(ref _fullReads);
+
     /// <inheritdoc />
     public async Task StartAsync(MeshRuntime runtime, CancellationToken cancellationToken)
     {
@@ -44,7 +59,8 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
         _runtime = runtime;
         _logger = runtime.LoggerFactory.CreateLogger("Mesh.Providers.Etcd");
         _connection = new EtcdConnection(_options);
-        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        _retry = new EtcdRetryLoop(_connection, _options, runtime, Name);
+        _loop = Task.Run(() => _retry.RunAsync(ListAndWatchAsync, OnFailure, _stopping.Token), CancellationToken.None);
         try
         {
             await _firstLoad.Task.WaitAsync(_options.InitialLoadTimeout, runtime.Time, cancellationToken).ConfigureAwait(false);
@@ -69,28 +85,22 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
         _stopping.Dispose();
     }
 
-    private async Task RunAsync(CancellationToken stopping)
+    private async Task ListAndWatchAsync(CancellationToken stopping)
     {
-        var backoff = TimeSpan.FromMilliseconds(100);
-        while (!stopping.IsCancellationRequested)
+        var state = await ListAsync(stopping).ConfigureAwait(false);
+        _retry!.Succeeded();
+        await WatchAsync(state, stopping).ConfigureAwait(false);
+    }
+
+    private void OnFailure(Exception exception)
+    {
+        Volatile.Write(ref _connected, false);
+
+        // A refused connection fails the first read at once: start from the cache now rather than after
+        // InitialLoadTimeout, which is longer than hosts (the startup hook) wait for the first configuration.
+        if (!_firstLoad.Task.IsCompleted && LoadCache())
         {
-            try
-            {
-                var state = await ListAsync(stopping).ConfigureAwait(false);
-                backoff = TimeSpan.FromMilliseconds(100);
-                await WatchAsync(state, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or OperationCanceledException)
-            {
-                Log.Disconnected(_logger!, _connection!.Current, ex.Message, backoff);
-                _connection.Rotate();
-                await Task.Delay(backoff, _runtime!.Time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                backoff = TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, backoff.Ticks * 2));
-            }
+            _firstLoad.TrySetResult();
         }
     }
 
@@ -110,6 +120,8 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
         }
 
         Apply(state, response.Header.Revision);
+        Interlocked.Increment(ref _fullReads);
+        Volatile.Write(ref _connected, true);
         _firstLoad.TrySetResult();
         return state;
     }
@@ -183,7 +195,13 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
     private void Apply(EtcdDocumentState state, long revision)
     {
         var document = state.ToDocument();
-        var errors = _runtime!.Apply(document, $"etcd@{revision}");
+        IReadOnlyList<ValidationError> errors;
+        lock (_applyGate)
+        {
+            errors = _runtime!.Apply(document, $"etcd@{revision}", MeshConfigLayer.Etcd);
+            _applied = true;
+        }
+
         Interlocked.Exchange(ref _revision, revision);
         if (errors.Count == 0)
         {
@@ -209,19 +227,36 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
         }
     }
 
-    private void LoadCache()
+    // True when the cache is in force, or etcd itself already answered (which the cache must not overwrite).
+    private bool LoadCache()
     {
-        if (_options.CacheFile is { } path && File.Exists(path) && _runtime!.Snapshot.Version == 0)
+        if (_options.CacheFile is not { } path || !File.Exists(path))
         {
-            _runtime.ApplyJson(File.ReadAllText(path), $"cache {path}");
+            return false;
+        }
+
+        lock (_applyGate)
+        {
+            if (_applied)
+            {
+                return true;
+            }
+
+            try
+            {
+                _applied = _runtime!.ApplyJson(File.ReadAllText(path), $"cache {path}", MeshConfigLayer.Etcd).Count == 0;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _runtime!.ReportRejections($"cache {path}", [new ValidationError("$", $"cannot read the file: {ex.Message}")]);
+            }
+
+            return _applied;
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "etcd {Endpoint} unavailable ({Reason}); the last good configuration stays in force, retrying in {Backoff}")]
-        public static partial void Disconnected(ILogger logger, string endpoint, string reason, TimeSpan backoff);
-
         [LoggerMessage(2, LogLevel.Warning, "etcd watch reset (compacted at revision {CompactRevision}, reason '{Reason}'); reading everything again")]
         public static partial void WatchReset(ILogger logger, long compactRevision, string reason);
 

@@ -102,10 +102,13 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
     public MeshDocument ToDocument()
     {
         var services = new Dictionary<string, ServiceDocument>(StringComparer.Ordinal);
-        ServiceDocument Service(string name) => services.TryGetValue(name, out var s) ? s : services[name] = new ServiceDocument { Endpoints = [] };
+        ServiceDocument Service(string name) => services.TryGetValue(name, out var s) ? s : services[name] = new ServiceDocument();
+
+        // A service without endpoint keys has no endpoint list at all (not an empty one), so that under layering the
+        // embedded file's endpoints of that service stay in force beneath an etcd policy.
         foreach (var ((service, _), endpoint) in _endpoints.OrderBy(e => e.Key.Service, StringComparer.Ordinal).ThenBy(e => e.Key.Id, StringComparer.Ordinal))
         {
-            Service(service).Endpoints!.Add(endpoint);
+            (Service(service).Endpoints ??= []).Add(endpoint);
         }
 
         foreach (var (service, policy) in _policies)

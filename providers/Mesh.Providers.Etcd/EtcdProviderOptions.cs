@@ -30,7 +30,10 @@ public sealed class EtcdProviderOptions
     /// </summary>
     public string? CacheFile { get; set; }
 
-    /// <summary>How long start-up waits for the first read before going on with the cache (or nothing).</summary>
+    /// <summary>
+    /// How long start-up waits for the first read before going on with the cache (or nothing). When the first read
+    /// fails outright (connection refused) and there is a cache file, start-up goes on with it at once.
+    /// </summary>
     public TimeSpan InitialLoadTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Largest pause between reconnection attempts.</summary>

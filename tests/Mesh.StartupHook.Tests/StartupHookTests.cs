@@ -92,6 +92,26 @@ public sealed class StartupHookTests(HookFixture fixture) : IClassFixture<HookFi
     }
 
     [Fact]
+    public async Task ConsoleApp_RestartedDuringEtcdOutage_FirstCallsRouteFromCacheFile()
+    {
+        await using var backend = await TestBackend.StartAsync("from-cache");
+        using var cache = new TempFile("mesh-cache.json");
+        cache.Write($$"""{ "services": { "orders": { "endpoints": [ { "id": "cached", "address": "{{backend.Address}}" } ] } } }""");
+
+        // Nothing listens on port 1: every connection to etcd is refused, as when the app restarts while etcd is down.
+        // The hook waits 2 s for a first configuration, less than the provider's InitialLoadTimeout.
+        await using var plain = AppProcess.Start(fixture.App("PlainClient"), new Dictionary<string, string?>
+        {
+            ["DOTNET_STARTUP_HOOKS"] = fixture.HookPath,
+            ["MESH_ETCD_ENDPOINTS"] = "http://127.0.0.1:1",
+            ["MESH_ETCD_CACHE_FILE"] = cache.Path,
+        }, "2");
+
+        Assert.Equal(0, await plain.WaitForExitAsync(ExitTimeout));
+        Assert.Equal(["from-cache", "from-cache"], plain.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task ConsoleApp_WithoutHook_CannotResolveService()
     {
         await using var plain = AppProcess.Start(fixture.App("PlainClient"), new Dictionary<string, string?>(), "1");

@@ -3,8 +3,9 @@ using Mesh.Runtime;
 namespace Mesh.Providers;
 
 /// <summary>
-/// A source of mesh configuration (the JSON file, etcd, ...). It feeds the runtime through
-/// <see cref="MeshRuntime.Apply"/> and keeps doing so as the configuration changes.
+/// A source of mesh configuration (the JSON file, etcd, ...). It feeds its layer of the runtime through
+/// <see cref="MeshRuntime.Apply(Configuration.MeshDocument, string, Configuration.MeshConfigLayer)"/> and keeps doing
+/// so as the configuration changes.
 /// </summary>
 public interface IMeshConfigSource : IAsyncDisposable
 {

@@ -1,3 +1,4 @@
+using Mesh.Configuration;
 using Mesh.Runtime;
 using Microsoft.Extensions.Logging;
 
@@ -75,13 +76,7 @@ public sealed partial class JsonFileConfigSource : IMeshConfigSource
 
     private void OnFileEvent(object sender, FileSystemEventArgs e) => _debounceTimer?.Change(Debounce, Timeout.InfiniteTimeSpan);
 
-    private void ReloadIfChanged()
-    {
-        if (Stamp() != _lastSeen)
-        {
-            Reload();
-        }
-    }
+    private void ReloadIfChanged() => Reload(onlyIfChanged: true);
 
     // A Kubernetes ConfigMap is a link into a folder that is swapped as a whole (mesh.json -> ..data/mesh.json,
     // ..data -> ..2026_01_01...): the link itself never changes, so the file it ends at is what is compared, by name
@@ -105,20 +100,32 @@ public sealed partial class JsonFileConfigSource : IMeshConfigSource
         }
     }
 
-    private void Reload()
+    private void Reload(bool onlyIfChanged = false)
     {
         lock (_gate)
         {
             var runtime = _runtime!;
             try
             {
-                _lastSeen = Stamp();
+                var stamp = Stamp();
+                if (onlyIfChanged && stamp == _lastSeen)
+                {
+                    return;
+                }
+
+                _lastSeen = stamp;
                 var json = File.ReadAllText(_path);
-                runtime.ApplyJson(json, _path);
+                runtime.ApplyJson(json, _path, MeshConfigLayer.File);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                runtime.ReportRejections(_path, [new Configuration.ValidationError("$", $"cannot read the file: {ex.Message}")]);
+                runtime.ReportRejections(_path, [new ValidationError("$", $"cannot read the file: {ex.Message}")]);
+            }
+            catch (Exception ex)
+            {
+                // Reload runs on timer threads, where an escaping exception ends the process: whatever went wrong,
+                // the app goes on with the last good configuration and the next change is tried again.
+                runtime.ReportProviderFailure(_path, ex);
             }
         }
     }

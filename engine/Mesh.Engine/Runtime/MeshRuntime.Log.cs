@@ -14,5 +14,8 @@ public sealed partial class MeshRuntime
 
         [LoggerMessage(3, LogLevel.Error, "Mesh extension {Extension} failed; it is skipped for this call")]
         public static partial void ExtensionFailed(ILogger logger, string extension, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Error, "Mesh configuration source {Source} failed; the last good configuration stays in force and the source goes on")]
+        public static partial void ProviderFailed(ILogger logger, string source, Exception exception);
     }
 }

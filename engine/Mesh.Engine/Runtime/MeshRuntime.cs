@@ -27,6 +27,7 @@ public sealed partial class MeshRuntime : IDisposable
     private readonly Queue<ConfigRejection> _recentRejections = new();
     private readonly ConcurrentDictionary<string, Func<JsonElement, IEnumerable<string>>> _extensionValidators = new(StringComparer.Ordinal);
     private MeshSnapshot _snapshot = MeshSnapshot.Empty;
+    private Dictionary<MeshConfigLayer, MeshDocument> _layers = [];
     private IOutcomeObserver[] _observers = [];
     private IMeshExtension[] _extensions = [];
 
@@ -81,9 +82,13 @@ public sealed partial class MeshRuntime : IDisposable
         }
     }
 
-    /// <summary>Parses, validates and applies a whole mesh document from <paramref name="source"/>.</summary>
+    /// <summary>Parses, validates and applies a whole mesh document from <paramref name="source"/> in the default layer.</summary>
     /// <returns>The errors that rejected it; empty when it was applied.</returns>
-    public IReadOnlyList<ValidationError> ApplyJson(string json, string source)
+    public IReadOnlyList<ValidationError> ApplyJson(string json, string source) => ApplyJson(json, source, MeshConfigLayer.Default);
+
+    /// <summary>Parses a document and applies it as the new content of <paramref name="layer"/>.</summary>
+    /// <returns>The errors that rejected it; empty when it was applied.</returns>
+    public IReadOnlyList<ValidationError> ApplyJson(string json, string source, MeshConfigLayer layer)
     {
         ArgumentNullException.ThrowIfNull(json);
         if (!MeshJson.TryParseDocument(json, out var document, out var error))
@@ -92,31 +97,67 @@ public sealed partial class MeshRuntime : IDisposable
             return [error!];
         }
 
-        return Apply(document, source);
+        return Apply(document, source, layer);
     }
 
-    /// <summary>Validates and applies a document; on any error nothing changes and the errors are reported.</summary>
+    /// <summary>Validates and applies a document in the default layer; on any error nothing changes and the errors are reported.</summary>
     /// <returns>The errors that rejected it; empty when it was applied.</returns>
-    public IReadOnlyList<ValidationError> Apply(MeshDocument document, string source)
+    public IReadOnlyList<ValidationError> Apply(MeshDocument document, string source) => Apply(document, source, MeshConfigLayer.Default);
+
+    /// <summary>
+    /// Makes <paramref name="document"/> the content of <paramref name="layer"/> and applies the merge of all layers
+    /// (see <see cref="MeshConfigLayer"/>). The document is validated on its own and then the merge as a whole: on any
+    /// error nothing changes, the errors are reported against <paramref name="source"/>, and the layer keeps its
+    /// previous good document.
+    /// </summary>
+    /// <returns>The errors that rejected it; empty when it was applied.</returns>
+    public IReadOnlyList<ValidationError> Apply(MeshDocument document, string source, MeshConfigLayer layer)
     {
         ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(layer);
+
+        // The layer on its own first: a bad part that a higher layer hides now would surface, unvalidated, the day
+        // that layer drops its value.
         var errors = Validator.Validate(document);
-        if (errors.Count > 0)
+        MeshSnapshot? snapshot = null;
+        if (errors.Count == 0)
+        {
+            lock (_applyLock)
+            {
+                // Under the lock: two sources applying at once must each merge over the other's latest layer.
+                var layers = new Dictionary<MeshConfigLayer, MeshDocument>(_layers) { [layer] = document };
+                var merged = MeshDocumentMerger.Merge(layers.OrderBy(l => l.Key.Order).ThenBy(l => l.Key.Name, StringComparer.Ordinal).Select(l => l.Value));
+                errors = Validator.Validate(merged);
+                if (errors.Count == 0)
+                {
+                    _layers = layers;
+                    snapshot = _compiler.Compile(merged, _snapshot.Version + 1, Options.ServiceName);
+                    Volatile.Write(ref _snapshot, snapshot);
+                }
+            }
+        }
+
+        if (snapshot is null)
         {
             ReportRejections(source, errors);
             return errors;
         }
 
-        MeshSnapshot snapshot;
-        lock (_applyLock)
-        {
-            snapshot = _compiler.Compile(document, _snapshot.Version + 1, Options.ServiceName);
-            Volatile.Write(ref _snapshot, snapshot);
-        }
-
         Log.Applied(_logger, snapshot.Version, source, snapshot.Services.Count);
         RaiseSnapshotChanged(snapshot);
         return [];
+    }
+
+    /// <summary>
+    /// Logs and counts (<c>mesh.provider.failures</c>) an unexpected failure of a configuration source, which
+    /// keeps the last good configuration and goes on.
+    /// </summary>
+    public void ReportProviderFailure(string source, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        Log.ProviderFailed(_logger, source, exception);
+        Telemetry.ProviderFailures.Add(1, new KeyValuePair<string, object?>("mesh.source", source),
+            new KeyValuePair<string, object?>("mesh.reason", exception.GetType().Name));
     }
 
     /// <summary>

@@ -28,6 +28,8 @@ public sealed class MeshTelemetry : IDisposable
         ListenerFailures = Meter.CreateCounter<long>("mesh.listener.failures", "{failure}", "Exceptions caught in diagnostic listeners; the request went on unmeshed.");
         CircuitBreakerTransitions = Meter.CreateCounter<long>("mesh.circuit_breaker.transitions", "{transition}",
             "Circuit breaker state changes, by service (and endpoint for endpoint-scoped breakers) and new state (open, half_open, closed).");
+        ProviderFailures = Meter.CreateCounter<long>("mesh.provider.failures", "{failure}",
+            "Failures of configuration sources (unreachable etcd, unexpected exceptions), by source and reason; the last good configuration stays in force.");
     }
 
     /// <summary>The meter named <c>Mesh</c>.</summary>
@@ -59,6 +61,9 @@ public sealed class MeshTelemetry : IDisposable
     /// instrument, so exporters see one description and unit for the name.
     /// </summary>
     public Counter<long> CircuitBreakerTransitions { get; }
+
+    /// <summary><c>mesh.provider.failures</c>.</summary>
+    public Counter<long> ProviderFailures { get; }
 
     /// <inheritdoc />
     public void Dispose()

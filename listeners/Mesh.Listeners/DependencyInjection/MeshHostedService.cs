@@ -30,16 +30,36 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
         var settings = options.Value;
         if (settings.ConfigPath is { Length: > 0 } path)
         {
-            _sources.Add(new JsonFileConfigSource(path));
+            await StartSourceAsync(() => new JsonFileConfigSource(path), cancellationToken).ConfigureAwait(false);
         }
 
-        _sources.AddRange(settings.Sources.Select(factory => factory(services)));
-        foreach (var source in _sources)
+        foreach (var factory in settings.Sources)
         {
-            await source.StartAsync(runtime, cancellationToken).ConfigureAwait(false);
+            await StartSourceAsync(() => factory(services), cancellationToken).ConfigureAwait(false);
         }
 
         _attachment = MeshAgent.Attach(runtime);
+    }
+
+    // A misconfigured source (no etcd endpoints, an unreadable CA file) must not keep the app from starting: the
+    // mesh fails open, logged and counted, and the app runs on the other sources or unmeshed.
+    private async Task StartSourceAsync(Func<IMeshConfigSource> create, CancellationToken cancellationToken)
+    {
+        IMeshConfigSource? source = null;
+        try
+        {
+            source = create();
+            await source.StartAsync(runtime, cancellationToken).ConfigureAwait(false);
+            _sources.Add(source);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            runtime.ReportProviderFailure(source?.Name ?? "configuration source", ex);
+            if (source is not null)
+            {
+                await source.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using Mesh.Providers;
+using Microsoft.Extensions.Time.Testing;
 using Mesh.Routing;
 using Mesh.Runtime;
 using Mesh.Testing;
@@ -124,5 +125,32 @@ public sealed class JsonFileConfigSourceTests
 
         file.Write(Config("late", 5004));
         await Eventually.UntilAsync(() => runtime.Snapshot.Version == 1, "the file created later to be applied");
+    }
+
+    [Fact]
+    public async Task Reload_UnexpectedException_ReportedAndCounted_NextEditApplied()
+    {
+        using var file = new TempFile();
+        file.Write(Config("first", 5001));
+        var time = new FakeTimeProvider();
+        var logs = new TestLoggerFactory();
+        using var runtime = new MeshRuntime(loggerFactory: logs, time: time);
+        using var failures = new MetricRecorder(runtime.Telemetry.Meter, "mesh.provider.failures");
+        await using var source = new JsonFileConfigSource(file.Path);
+        await source.StartAsync(runtime, CancellationToken.None);
+
+        // The reload runs on a timer thread, where an escaping exception would end the whole process.
+        logs.ThrowOnce(line => line.Contains("is in force", StringComparison.Ordinal));
+        file.Write(Config("second-edit", 5002));
+        time.Advance(TimeSpan.FromSeconds(2));
+
+        var failure = Assert.Single(failures.Measurements);
+        Assert.Equal(file.Path, failure.Tag("mesh.source"));
+        Assert.Equal(nameof(InvalidOperationException), failure.Tag("mesh.reason"));
+        Assert.Contains(logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains(file.Path, StringComparison.Ordinal));
+
+        file.Write(Config("third", 5003));
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal("third", PickedId(runtime));
     }
 }

@@ -114,7 +114,12 @@ NGINX
       fields="$fields\"$name\":$value,"
     done
     local side; side=$(grep "^$mode " "$work/raw-$work_ms.txt" | awk '{ print $3 }' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-    echo "$mode {${fields%,}} $side"
+    # The machine's speed drifts between rounds more than the modes differ: each round's ratio to the direct run of
+    # the same round, then their median, cancels the drift that medians of raw figures keep.
+    local ratio; ratio=$(paste -d' ' <(grep "^direct " "$work/raw-$work_ms.txt" | grep -o '"rps":[-0-9.eE+]*' | sed 's/.*://') \
+      <(grep "^$mode " "$work/raw-$work_ms.txt" | grep -o '"rps":[-0-9.eE+]*' | sed 's/.*://') \
+      | awk '{ print $2 / $1 }' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    echo "$mode {${fields%,},\"round_ratio\":$ratio} $side"
   done > "$work/results-$work_ms.txt"
 
   kill "$(cat "$work/nginx.pid")"; rm -f "$work/nginx.pid"
@@ -123,19 +128,20 @@ NGINX
   echo
   echo "## $label (concurrency $concurrency, median of $rounds rounds of ${seconds}s per mode)"
   echo
-  echo "| mode | requests/s | ratio | p50 µs | p99 µs | added p50 µs | added p99 µs | client CPU µs/req | added CPU µs/req | sidecar CPU µs/req | client WS MB | settled WS MB | added settled MB |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| mode | requests/s | ratio | ratio per round | p50 µs | p99 µs | added p50 µs | added p99 µs | client CPU µs/req | added CPU µs/req | sidecar CPU µs/req | client WS MB | settled WS MB | added settled MB |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   awk '
     function field(line, name,   re, m) { re = "\"" name "\":[-0-9.eE+]+"; if (match(line, re)) { m = substr(line, RSTART, RLENGTH); sub(/.*:/, "", m); return m + 0 } return 0 }
     {
       mode[NR] = $1; line = $2; side[NR] = $3
       rps[NR] = field(line, "rps"); p50[NR] = field(line, "p50_us"); p99[NR] = field(line, "p99_us")
       cpu[NR] = field(line, "cpu_us_per_request"); ws[NR] = field(line, "working_set_mb"); settled[NR] = field(line, "settled_working_set_mb")
+      round_ratio[NR] = field(line, "round_ratio")
     }
     END {
       for (i = 1; i <= NR; i++) {
         total_cpu = cpu[i] + side[i]
-        printf "| %s | %.0f | %.3f | %.0f | %.0f | %+.0f | %+.0f | %.1f | %+.1f | %s | %.1f | %.1f | %+.1f |\n", mode[i], rps[i], rps[i] / rps[1], p50[i], p99[i], p50[i] - p50[1], p99[i] - p99[1], cpu[i], total_cpu - cpu[1], (side[i] > 0 ? side[i] : "-"), ws[i], settled[i], settled[i] - settled[1]
+        printf "| %s | %.0f | %.3f | %.3f | %.0f | %.0f | %+.0f | %+.0f | %.1f | %+.1f | %s | %.1f | %.1f | %+.1f |\n", mode[i], rps[i], rps[i] / rps[1], round_ratio[i], p50[i], p99[i], p50[i] - p50[1], p99[i] - p99[1], cpu[i], total_cpu - cpu[1], (side[i] > 0 ? side[i] : "-"), ws[i], settled[i], settled[i] - settled[1]
       }
     }' "$work/results-$work_ms.txt"
 }
@@ -145,5 +151,6 @@ for work_ms in $work_variants; do
   if [ "$work_ms" = 0 ]; then run_variant "tiny responses" 0; else run_variant "backend doing ~$work_ms ms of work" "$work_ms"; fi
 done
 echo
-echo "added CPU = client CPU + sidecar CPU - direct client CPU, per request. settled WS = the client's working set after"
+echo "ratio = median requests/s over median direct; ratio per round = median over rounds of each round's ratio to that"
+echo "round's direct run. added CPU = client CPU + sidecar CPU - direct client CPU, per request. settled WS = the client's working set after"
 echo "the load, once a full GC has run (the sidecars' own memory is not in it)."

@@ -52,6 +52,9 @@ internal sealed class MeshInboundMiddleware
 
     private async Task InvokeMeshedAsync(HttpContext context, MeshSnapshot snapshot)
     {
+        // The pipeline may run again for the same context (an exception handler or status-code pages before the
+        // mesh re-executing it): how far the last run got says nothing about this one.
+        context.Features.Set<HandedOn>(null);
         var headers = context.Request.Headers;
         if (_ingress)
         {

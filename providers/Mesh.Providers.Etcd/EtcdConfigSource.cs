@@ -199,7 +199,7 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
         lock (_applyGate)
         {
             errors = _runtime!.Apply(document, $"etcd@{revision}", MeshConfigLayer.Etcd);
-            _applied = true;
+            _applied |= errors.Count == 0;
         }
 
         Interlocked.Exchange(ref _revision, revision);

@@ -38,8 +38,17 @@ internal sealed partial class EtcdRetryLoop(EtcdConnection connection, EtcdProvi
             }
             catch (Exception ex)
             {
-                Report(ex);
-                failed?.Invoke(ex);
+                try
+                {
+                    Report(ex);
+                    failed?.Invoke(ex);
+                }
+                catch (Exception reporting)
+                {
+                    // Only cancellation may end the loop, not a logger or a fallback that fails while handling a failure.
+                    runtime.ReportExtensionFailure(source, reporting);
+                }
+
                 connection.Rotate();
                 await Task.Delay(_backoff, runtime.Time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 _backoff = TimeSpan.FromTicks(Math.Min(options.MaxBackoff.Ticks, _backoff.Ticks * 2));

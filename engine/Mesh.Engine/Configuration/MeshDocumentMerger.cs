@@ -34,7 +34,7 @@ internal static class MeshDocumentMerger
         return new MeshDocument { Mesh = settings, Services = services };
     }
 
-    // Every MeshSettings property must appear here; MeshDocumentMergerTests checks that by reflection.
+    // Every MeshSettings property must appear here; MeshRuntimeLayerTests checks that by reflection.
     private static MeshSettings Merge(MeshSettings under, MeshSettings over) => new()
     {
         ServiceName = over.ServiceName ?? under.ServiceName,

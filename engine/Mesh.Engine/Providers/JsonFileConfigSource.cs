@@ -79,8 +79,8 @@ public sealed partial class JsonFileConfigSource : IMeshConfigSource
     private void ReloadIfChanged() => Reload(onlyIfChanged: true);
 
     // A Kubernetes ConfigMap is a link into a folder that is swapped as a whole (mesh.json -> ..data/mesh.json,
-    // ..data -> ..2026_01_01...): the link itself never changes, so the file it ends at is what is compared, by name
-    // as well, since the new file may have the same size and time.
+    // ..data -> ..2026_01_01...): the links themselves never change, so the file they end at is what is compared, by
+    // its real folder as well, since the new file may have the same size and time.
     private (string? Target, DateTime, long) Stamp()
     {
         try
@@ -91,7 +91,14 @@ public sealed partial class JsonFileConfigSource : IMeshConfigSource
                 info = info.ResolveLinkTarget(returnFinalTarget: true) ?? info;
             }
 
-            return info is FileInfo { Exists: true } file ? (file.FullName, file.LastWriteTimeUtc, file.Length) : default;
+            if (info is not FileInfo { Exists: true } file)
+            {
+                return default;
+            }
+
+            var folder = file.Directory!;
+            var realFolder = folder.LinkTarget is null ? folder.FullName : folder.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? folder.FullName;
+            return (Path.Combine(realFolder, file.Name), file.LastWriteTimeUtc, file.Length);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -312,8 +312,17 @@ public sealed partial class MeshRuntime : IDisposable
     /// <summary>Logs and counts an exception thrown by an extension, which the mesh then skips.</summary>
     public void ReportExtensionFailure(string extension, Exception exception)
     {
-        Log.ExtensionFailed(_logger, extension, exception);
-        Telemetry.ExtensionFailures.Add(1, new KeyValuePair<string, object?>("mesh.extension", extension));
+        // Called from the catch blocks that keep a failure away from the app: a logger provider or metric listener
+        // that throws as well must not undo that.
+        try
+        {
+            Log.ExtensionFailed(_logger, extension, exception);
+            Telemetry.ExtensionFailures.Add(1, new KeyValuePair<string, object?>("mesh.extension", extension));
+        }
+        catch (Exception)
+        {
+            // Nothing left to report it to.
+        }
     }
 
     /// <inheritdoc />

@@ -41,9 +41,16 @@ internal sealed class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnumerable<
 /// <summary>Tags each request with the runtime of the client that sends it.</summary>
 internal sealed class MeshRuntimeHandler(MeshRuntime runtime) : DelegatingHandler
 {
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Options.Set(MeshRequestOptions.Runtime, runtime);
-        return base.SendAsync(request, cancellationToken);
+
+        // The listener's first, cheap test asks the attached and the ambient runtimes whether they know the host; the
+        // client's runtime is made ambient for the send so that its calls are routed even while it is not attached
+        // (a host shutting down, a runtime used without its hosted service).
+        using (MeshAgent.UseRuntime(runtime))
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -38,7 +38,9 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
 
     private static readonly HttpClientObserver Instance = new();
 
-    private readonly PropertyFetcher<HttpRequestMessage> _requestFetcher = new("Request");
+    // One fetcher per payload type: a fetcher caches the accessor of the last type it saw.
+    private readonly PropertyFetcher<HttpRequestMessage> _startRequestFetcher = new("Request");
+    private readonly PropertyFetcher<HttpRequestMessage> _requestEventFetcher = new("Request");
     private readonly PropertyFetcher<HttpResponseMessage> _responseFetcher = new("Response");
     private readonly PropertyFetcher<TaskStatus> _statusFetcher = new("RequestTaskStatus");
 
@@ -61,8 +63,15 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
     {
         switch (value.Key)
         {
-            case ActivityStartEvent or RequestEvent:
-                if (_requestFetcher.TryFetch(value.Value, out var request))
+            case ActivityStartEvent:
+                if (_startRequestFetcher.TryFetch(value.Value, out var started))
+                {
+                    Route(started);
+                }
+
+                break;
+            case RequestEvent:
+                if (_requestEventFetcher.TryFetch(value.Value, out var request))
                 {
                     Route(request);
                 }
@@ -278,7 +287,15 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
 
     private static void ReportListenerFailure(MeshRuntime runtime, Exception exception)
     {
-        runtime.Telemetry.ListenerFailures.Add(1, new KeyValuePair<string, object?>("mesh.listener", ListenerName));
+        try
+        {
+            runtime.Telemetry.ListenerFailures.Add(1, new KeyValuePair<string, object?>("mesh.listener", ListenerName));
+        }
+        catch (Exception)
+        {
+            // A metric listener that throws must not turn a failure the mesh contained into one of the app's calls.
+        }
+
         runtime.ReportExtensionFailure(nameof(HttpClientObserver), exception);
     }
 }

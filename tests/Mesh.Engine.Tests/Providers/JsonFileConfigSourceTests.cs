@@ -60,15 +60,17 @@ public sealed class JsonFileConfigSourceTests
                 File.WriteAllText(Path.Combine(root, folder, "mesh.json"), json);
             }
 
-            Version("..2026_01", Config("first", 5001));
+            Version("..2026_01", Config("old01", 5001));
             File.CreateSymbolicLink(Path.Combine(root, "..data"), "..2026_01");
             File.CreateSymbolicLink(Path.Combine(root, "mesh.json"), Path.Combine("..data", "mesh.json"));
             using var runtime = new MeshRuntime();
             await using var source = new JsonFileConfigSource(Path.Combine(root, "mesh.json"));
             await source.StartAsync(runtime, CancellationToken.None);
-            Assert.Equal("first", PickedId(runtime));
+            Assert.Equal("old01", PickedId(runtime));
 
-            Version("..2026_02", Config("second", 5002));
+            // Same size and time as the file it replaces: only where it lives tells the two apart.
+            Version("..2026_02", Config("new02", 5002));
+            File.SetLastWriteTimeUtc(Path.Combine(root, "..2026_02", "mesh.json"), File.GetLastWriteTimeUtc(Path.Combine(root, "..2026_01", "mesh.json")));
             File.CreateSymbolicLink(Path.Combine(root, "..data_tmp"), "..2026_02");
             // rename(2) of the link over the old one, as the kubelet does (File.Move follows the link to a folder).
             using (var swap = System.Diagnostics.Process.Start("mv", ["-T", Path.Combine(root, "..data_tmp"), Path.Combine(root, "..data")]))
@@ -78,7 +80,7 @@ public sealed class JsonFileConfigSourceTests
             }
 
             await Eventually.UntilAsync(() => runtime.Snapshot.Version == 2, "the swapped ConfigMap to be applied");
-            Assert.Equal("second", PickedId(runtime));
+            Assert.Equal("new02", PickedId(runtime));
         }
         finally
         {

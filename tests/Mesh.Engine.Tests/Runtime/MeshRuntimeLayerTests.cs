@@ -142,27 +142,32 @@ public sealed class MeshRuntimeLayerTests
     public void Merge_EveryMeshSettingsProperty_TakenFromTheHigherLayer()
     {
         // Guards the field-by-field merge against a settings property added later and forgotten there.
+        // Both layers set every property, to different values, so that a reversed precedence fails too.
         var under = new MeshSettings();
         var over = new MeshSettings();
         foreach (var property in typeof(MeshSettings).GetProperties())
         {
-            property.SetValue(over, SampleValue(property.PropertyType));
+            property.SetValue(under, SampleValue(property.PropertyType, higher: false));
+            property.SetValue(over, SampleValue(property.PropertyType, higher: true));
         }
 
         var merged = MeshDocumentMerger.Merge([new MeshDocument { Mesh = under }, new MeshDocument { Mesh = over }]).Mesh!;
 
         foreach (var property in typeof(MeshSettings).GetProperties())
         {
-            Assert.True(Equals(property.GetValue(over), property.GetValue(merged)) || property.GetValue(merged) is System.Collections.IDictionary { Count: 1 },
-                $"mesh.{property.Name} is not merged");
+            var value = property.GetValue(merged);
+            var fromHigher = value is Dictionary<string, JsonElement> extensions
+                ? extensions.Count == 1 && extensions["e"].GetRawText() == "1"
+                : Equals(property.GetValue(over), value);
+            Assert.True(fromHigher, $"mesh.{property.Name} is not taken from the higher layer");
         }
     }
 
-    private static object SampleValue(Type type) => type switch
+    private static object SampleValue(Type type, bool higher) => type switch
     {
-        _ when type == typeof(string) => "x",
-        _ when type == typeof(bool?) => true,
-        _ when type == typeof(Dictionary<string, JsonElement>) => new Dictionary<string, JsonElement> { ["e"] = JsonDocument.Parse("1").RootElement },
+        _ when type == typeof(string) => higher ? "x" : "u",
+        _ when type == typeof(bool?) => higher,
+        _ when type == typeof(Dictionary<string, JsonElement>) => new Dictionary<string, JsonElement> { ["e"] = JsonDocument.Parse(higher ? "1" : "0").RootElement },
         _ => throw new InvalidOperationException($"no sample value for {type}: extend the test and the merge"),
     };
 }

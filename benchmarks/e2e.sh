@@ -6,24 +6,35 @@
 #   addmesh  IHttpClientFactory client of a host with AddMesh().AddResilience()
 #   nginx    plain HttpClient -> nginx (1 worker, keep-alive upstream) -> backend   (a sidecar)
 #   yarp     plain HttpClient -> YARP proxy -> backend                             (a sidecar)
-# and, on request (MODES), two diagnostics of the hook's own cost:
+# and, on request (MODES), a calibration and two diagnostics of the hook's own cost:
+#   control    a second direct client: how far two identical clients differ in this run (the noise floor)
+# After the alternating rounds comes a head-to-head table: each mode in the same windows as the direct client
+# (H2H_ROUNDS, default ROUNDS; 0 skips it). Both then meet the same machine at every moment, which cancels drift
+# that alternating windows still see.
 #   hookpass   hook attached with rules, but the client calls the backend's address: the listener mechanism alone
 #   hooknocfg  hook loaded without any configuration: the mesh stays off
 # for a tiny response and for a backend doing ~1 ms of work. Prints requests/s, p50/p99 and the client's CPU per
-# request and working set, each as a ratio to direct, and the sidecar's CPU per request. Loopback only. Modes
-# run interleaved for ROUNDS rounds (default 3) of SECONDS_PER_MODE seconds (default 5) after a warm-up, and the
-# median of the rounds is reported: on 2 cores client, backend and sidecar share the CPU and single runs vary by
-# ±15%. Everything started is stopped on exit.
+# request and working set, each as a ratio to direct, and the sidecar's CPU per request. Loopback only.
+# Each mode has CLIENTS client processes (default 3) that live for the whole variant: each is warmed once
+# (WARM_SECONDS, default 5), then the modes take turns in windows of SECONDS_PER_MODE seconds (default 2) for ROUNDS
+# rounds (default 12), each round on the next process of every mode, the order of modes rotating each round; the
+# median over the rounds is reported. On 2 cores client, backend and sidecar
+# share the CPU and the machine's speed drifts by ±20% over minutes: short neighbouring windows of warm processes see
+# the same machine, where whole runs one after another did not. Everything started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${SECONDS_PER_MODE:-5}
-rounds=${ROUNDS:-3}
+seconds=${SECONDS_PER_MODE:-2}
+rounds=${ROUNDS:-12}
+warm_seconds=${WARM_SECONDS:-5}
+h2h_rounds=${H2H_ROUNDS:-$rounds}
+clients=${CLIENTS:-3}
 concurrency=${CONCURRENCY:-8}
 # Subsets for quick experiments, e.g. MODES="direct hook" WORK_MS="0"; the published tables use the defaults.
 modes=${MODES:-direct hook factory addmesh nginx yarp}
 work_variants=${WORK_MS:-0 1}
 work=$(mktemp -d)
 pids=()
+declare -A to_client from_client
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
@@ -77,48 +88,107 @@ NGINX
   local yarp; yarp=$(start_part "yarp-$work_ms" yarp --upstream "$backend")
   local yarp_pid; yarp_pid=$(cat "$work/yarp-$work_ms.pid")
 
-  measure() { # mode, sidecar pid or "", env/args...
-    local mode=$1 sidecar=$2; shift 2
+  start_client() { # name, env/args...: a client process that takes commands on a pipe (see Mesh.LoadTest)
+    local name=$1; shift
+    mkfifo "$work/$name.in" "$work/$name.out"
+    env "$@" --concurrency "$concurrency" < "$work/$name.in" > "$work/$name.out" 2> "$work/$name.err" &
+    pids+=($!)
+    local w r
+    exec {w}> "$work/$name.in"
+    exec {r}< "$work/$name.out"
+    to_client[$name]=$w
+    from_client[$name]=$r
+  }
+  stop_client() { # name
+    eval "exec ${to_client[$1]}>&- ${from_client[$1]}<&-"
+    rm -f "$work/$1.in" "$work/$1.out"
+  }
+  send() { echo "$2" >&"${to_client[$1]}"; } # name, command
+  ask() { # name, command (empty: only read): prints the client's one-line answer
+    [ -z "$2" ] || send "$1" "$2"
+    local reply
+    if ! read -r -t 300 reply <&"${from_client[$1]}"; then
+      echo "e2e: the $1 client did not answer '$2'" >&2; cat "$work/$1.err" >&2; exit 1
+    fi
+    echo "$reply"
+  }
+  sidecar_of() { case $1 in nginx) echo "$nginx_worker" ;; yarp) echo "$yarp_pid" ;; esac; }
+  measure() { # mode, process: one window; prints the client's figures and the sidecar's CPU per request of it
+    local mode=$1 sidecar; sidecar=$(sidecar_of "$mode")
     local before=0; [ -n "$sidecar" ] && before=$(cpu_ticks "$sidecar")
-    local line; line=$(env "$@" --seconds "$seconds" --concurrency "$concurrency")
+    local line; line=$(ask "$mode.$2" "run $seconds")
     local sidecar_us=0
     if [ -n "$sidecar" ]; then
       local after; after=$(cpu_ticks "$sidecar")
       local requests; requests=$(echo "$line" | sed 's/.*"requests":\([0-9]*\).*/\1/')
-      # The sidecar also served the warm-up; count its CPU over the measured and warm-up requests alike.
-      sidecar_us=$(awk "BEGIN { printf \"%.1f\", ($after - $before) * 1000000 / $hz / ($requests * 1.33) }")
+      sidecar_us=$(awk "BEGIN { printf \"%.1f\", ($after - $before) * 1000000 / $hz / $requests }")
     fi
     echo "$mode $line $sidecar_us"
   }
 
-  for _ in $(seq "$rounds"); do
-    for mode in $modes; do
+  # Identical processes differ by several per cent for their whole life (thread pool growth, PGO-driven JIT
+  # choices), so each mode has CLIENTS processes and the rounds take them in turn.
+  for mode in $modes; do
+    for k in $(seq 0 $((clients - 1))); do
       case $mode in
-        direct) measure direct "" DOTNET_STARTUP_HOOKS= $app client --url "$backend/" ;;
-        hook) measure hook "" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" MESH_CONFIG="$work/mesh.json" $app client --url "http://backend/" ;;
-        hookpass) measure hookpass "" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" MESH_CONFIG="$work/mesh.json" $app client --url "$backend/" ;;
-        hooknocfg) measure hooknocfg "" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" $app client --url "$backend/" ;;
-        factory) measure factory "" DOTNET_STARTUP_HOOKS= $app client --url "$backend/" --factory ;;
-        addmesh) measure addmesh "" DOTNET_STARTUP_HOOKS= MESH_CONFIG="$work/mesh.json" $app client --url "http://backend/" --addmesh ;;
-        nginx) measure nginx "$nginx_worker" DOTNET_STARTUP_HOOKS= $app client --url "http://127.0.0.1:$nginx_port/" ;;
-        yarp) measure yarp "$yarp_pid" DOTNET_STARTUP_HOOKS= $app client --url "$yarp/" ;;
+        direct | control) start_client "$mode.$k" DOTNET_STARTUP_HOOKS= $app client --url "$backend/" ;;
+        hook) start_client "$mode.$k" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" MESH_CONFIG="$work/mesh.json" $app client --url "http://backend/" ;;
+        hookpass) start_client "$mode.$k" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" MESH_CONFIG="$work/mesh.json" $app client --url "$backend/" ;;
+        hooknocfg) start_client "$mode.$k" DOTNET_STARTUP_HOOKS="$work/hook/Mesh.StartupHook.dll" $app client --url "$backend/" ;;
+        factory) start_client "$mode.$k" DOTNET_STARTUP_HOOKS= $app client --url "$backend/" --factory ;;
+        addmesh) start_client "$mode.$k" DOTNET_STARTUP_HOOKS= MESH_CONFIG="$work/mesh.json" $app client --url "http://backend/" --addmesh ;;
+        nginx) start_client "$mode.$k" DOTNET_STARTUP_HOOKS= $app client --url "http://127.0.0.1:$nginx_port/" ;;
+        yarp) start_client "$mode.$k" DOTNET_STARTUP_HOOKS= $app client --url "$yarp/" ;;
+        *) echo "e2e: unknown mode $mode" >&2; exit 2 ;;
       esac
+      ask "$mode.$k" "warm $warm_seconds" >/dev/null
+    done
+  done
+
+  # The order rotates each round, so that no mode always follows the same one.
+  local ordered=($modes)
+  for round in $(seq 0 $((rounds - 1))); do
+    for i in "${!ordered[@]}"; do
+      measure "${ordered[$(( (i + round) % ${#ordered[@]} ))]}" $((round % clients))
     done
   done > "$work/raw-$work_ms.txt"
+
+  # Head to head: each mode runs in the same windows as the direct client, so the two meet the same machine at every
+  # moment. The machine is saturated, so the one that costs more per request completes fewer.
+  for round in $(seq 0 $((h2h_rounds - 1))); do
+    local k=$((round % clients))
+    for mode in $modes; do
+      [ "$mode" = direct ] && continue
+      send "direct.$k" "run $seconds"; send "$mode.$k" "run $seconds"
+      local with_direct alone; with_direct=$(ask "direct.$k" ""); alone=$(ask "$mode.$k" "")
+      echo "$mode $(echo "$with_direct" | grep -o '"rps":[-0-9.eE+]*' | sed 's/.*://') $(echo "$alone" | grep -o '"rps":[-0-9.eE+]*' | sed 's/.*://') $(echo "$with_direct" | grep -o '"cpu_us_per_request":[-0-9.eE+]*' | sed 's/.*://') $(echo "$alone" | grep -o '"cpu_us_per_request":[-0-9.eE+]*' | sed 's/.*://')"
+    done
+  done > "$work/h2h-$work_ms.txt"
+
+  for mode in $modes; do
+    for k in $(seq 0 $((clients - 1))); do
+      echo "$mode $(ask "$mode.$k" settle)"
+      stop_client "$mode.$k"
+    done
+  done > "$work/settled-$work_ms.txt"
 
   # One line per mode with the median of each figure over the rounds (direct first: the ratios are to it).
   for mode in $modes; do
     local fields=""
-    for name in rps p50_us p99_us cpu_us_per_request working_set_mb settled_working_set_mb; do
+    for name in rps p50_us p99_us cpu_us_per_request working_set_mb; do
       local value; value=$(grep "^$mode " "$work/raw-$work_ms.txt" | grep -o "\"$name\":[-0-9.eE+]*" | sed 's/.*://' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
       fields="$fields\"$name\":$value,"
     done
+    fields="$fields\"settled_working_set_mb\":$(grep "^$mode " "$work/settled-$work_ms.txt" | grep -o '"settled_working_set_mb":[-0-9.eE+]*' | sed 's/.*://' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'),"
     local side; side=$(grep "^$mode " "$work/raw-$work_ms.txt" | awk '{ print $3 }' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
     # The machine's speed drifts between rounds more than the modes differ: each round's ratio to the direct run of
     # the same round, then their median, cancels the drift that medians of raw figures keep.
-    local ratio; ratio=$(paste -d' ' <(grep "^direct " "$work/raw-$work_ms.txt" | grep -o '"rps":[-0-9.eE+]*' | sed 's/.*://') \
+    # Line i of each mode is round i.
+    local ratios; ratios=$(paste -d' ' <(grep "^direct " "$work/raw-$work_ms.txt" | grep -o '"rps":[-0-9.eE+]*' | sed 's/.*://') \
       <(grep "^$mode " "$work/raw-$work_ms.txt" | grep -o '"rps":[-0-9.eE+]*' | sed 's/.*://') \
-      | awk '{ print $2 / $1 }' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+      | awk '{ printf "%.3f\n", $2 / $1 }' | sort -g)
+    local ratio; ratio=$(echo "$ratios" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    echo "$mode $(echo $ratios)" >> "$work/spread-$work_ms.txt"
     echo "$mode {${fields%,},\"round_ratio\":$ratio} $side"
   done > "$work/results-$work_ms.txt"
 
@@ -126,7 +196,7 @@ NGINX
   kill "$yarp_pid" "$(cat "$work/backend-$work_ms.pid")" 2>/dev/null || true
 
   echo
-  echo "## $label (concurrency $concurrency, median of $rounds rounds of ${seconds}s per mode)"
+  echo "## $label (concurrency $concurrency, median of $rounds rounds of ${seconds}s per mode, each client warmed ${warm_seconds}s)"
   echo
   echo "| mode | requests/s | ratio | ratio per round | p50 µs | p99 µs | added p50 µs | added p99 µs | client CPU µs/req | added CPU µs/req | sidecar CPU µs/req | client WS MB | settled WS MB | added settled MB |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -144,6 +214,23 @@ NGINX
         printf "| %s | %.0f | %.3f | %.3f | %.0f | %.0f | %+.0f | %+.0f | %.1f | %+.1f | %s | %.1f | %.1f | %+.1f |\n", mode[i], rps[i], rps[i] / rps[1], round_ratio[i], p50[i], p99[i], p50[i] - p50[1], p99[i] - p99[1], cpu[i], total_cpu - cpu[1], (side[i] > 0 ? side[i] : "-"), ws[i], settled[i], settled[i] - settled[1]
       }
     }' "$work/results-$work_ms.txt"
+  echo
+  echo "Each round's requests/s as a ratio to that round's direct window, sorted (the spread behind the median):"
+  echo
+  grep -v '^direct ' "$work/spread-$work_ms.txt" | sed 's/^\([^ ]*\) /- \1: /'
+  [ -s "$work/h2h-$work_ms.txt" ] || return 0
+  echo
+  echo "### head to head: each mode in the same ${seconds}s windows as the direct client ($h2h_rounds rounds)"
+  echo
+  echo "| mode | requests/s ratio to direct, median | spread (min–max) | client CPU µs/req | direct's CPU µs/req, same windows |"
+  echo "|---|---:|---:|---:|---:|"
+  for mode in $modes; do
+    [ "$mode" = direct ] && continue
+    grep "^$mode " "$work/h2h-$work_ms.txt" | awk '
+      function median(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } return a[int((n + 1) / 2)] }
+      { n++; r[n] = $3 / $2; c[n] = $5; d[n] = $4 }
+      END { m = median(r, n); printf "| %s | %.3f | %.3f–%.3f | %.1f | %.1f |\n", $1, m, r[1], r[n], median(c, n), median(d, n) }'
+  done
 }
 
 echo "# Mesh end-to-end comparison ($(nproc) cores, $(date -u +%Y-%m-%d))"
@@ -153,4 +240,4 @@ done
 echo
 echo "ratio = median requests/s over median direct; ratio per round = median over rounds of each round's ratio to that"
 echo "round's direct run. added CPU = client CPU + sidecar CPU - direct client CPU, per request. settled WS = the client's working set after"
-echo "the load, once a full GC has run (the sidecars' own memory is not in it)."
+echo "the load, once an aggressive full GC has returned the free heap (the sidecars' own memory is not in it)."

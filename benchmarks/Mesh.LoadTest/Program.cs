@@ -1,13 +1,10 @@
 // Load-test parts for benchmarks/e2e.sh, all on 127.0.0.1:
 //   backend --port-file F [--work-ms N]      tiny HTTP backend (optionally awaiting N ms per request)
 //   yarp    --port-file F --upstream URL     a YARP reverse proxy in front of the backend (sidecar stand-in)
-//   client  --url URL --seconds S [--concurrency C] [--factory | --addmesh]
-//           closed-loop load with C callers for S seconds; prints one line of JSON with requests/s, p50/p99
-//           latency, CPU per request and working set of this process. --factory sends through an
-//           IHttpClientFactory client of a host without the mesh, --addmesh through one of a host with
-//           AddMesh().AddResilience() (MESH_CONFIG); otherwise a plain HttpClient.
-//           The line also has settled_* figures: the memory once the load is over and a full GC has run, which
-//           compare what a process keeps rather than where its heap happened to be when the load stopped.
+//   client  --url URL [--concurrency C] [--factory | --addmesh]
+//           closed-loop load with C callers in windows the caller asks for on stdin (see ServeClientAsync).
+//           --factory sends through an IHttpClientFactory client of a host without the mesh, --addmesh through
+//           one of a host with AddMesh().AddResilience() (MESH_CONFIG); otherwise a plain HttpClient.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -54,7 +51,7 @@ switch (mode)
     }
 
     case "client":
-        await ClientAsync(new Uri(Arg("--url")!), double.Parse(Arg("--seconds") ?? "10", invariant), int.Parse(Arg("--concurrency") ?? "8", invariant), args.Contains("--factory") || args.Contains("--addmesh"), args.Contains("--addmesh"));
+        await ServeClientAsync(new Uri(Arg("--url")!), int.Parse(Arg("--concurrency") ?? "8", invariant), args.Contains("--factory") || args.Contains("--addmesh"), args.Contains("--addmesh"));
         break;
 
     default:
@@ -81,7 +78,13 @@ static async Task RunAsync(WebApplication app, string portFile)
     await app.WaitForShutdownAsync();
 }
 
-static async Task ClientAsync(Uri url, double seconds, int concurrency, bool factory, bool addMesh)
+// A client process stays up for the whole comparison, so every mode is measured warm (connections open, tiering
+// done) and the modes can take turns in short windows: the machine's drift then hits neighbouring windows alike.
+// Commands, one per line on stdin, each answered by one line of JSON on stdout:
+//   warm S    run the load for S seconds, unmeasured
+//   run S     run the load for S seconds and report requests/s, p50/p99, CPU per request and working set
+//   settle    report the working set once a full GC has run
+static async Task ServeClientAsync(Uri url, int concurrency, bool factory, bool addMesh)
 {
     HttpClient client;
     IHost? host = null;
@@ -104,36 +107,56 @@ static async Task ClientAsync(Uri url, double seconds, int concurrency, bool fac
         client = new HttpClient();
     }
 
-    // Warm-up: connections, JIT, tiering.
-    await RunLoad(client, url, TimeSpan.FromSeconds(Math.Min(3, seconds / 3)), concurrency);
     var process = Process.GetCurrentProcess();
-    var cpuBefore = process.TotalProcessorTime;
-    var latencies = await RunLoad(client, url, TimeSpan.FromSeconds(seconds), concurrency);
-    process.Refresh();
-    var cpu = process.TotalProcessorTime - cpuBefore;
-    latencies.Sort();
-    var count = latencies.Count;
-    Console.WriteLine(JsonSerializer.Serialize(new
+    while (Console.ReadLine() is { } command)
     {
-        requests = count,
-        rps = count / seconds,
-        p50_us = latencies[count / 2] * 1e6 / Stopwatch.Frequency,
-        p99_us = latencies[(int)(count * 0.99)] * 1e6 / Stopwatch.Frequency,
-        cpu_us_per_request = cpu.TotalMicroseconds / count,
-        working_set_mb = process.WorkingSet64 / 1048576.0,
-        settled_working_set_mb = SettledWorkingSetMegabytes(process),
-    }));
+        var parts = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var seconds = parts.Length > 1 ? double.Parse(parts[1], CultureInfo.InvariantCulture) : 0;
+        switch (parts.FirstOrDefault())
+        {
+            case "warm":
+                Console.WriteLine(JsonSerializer.Serialize(new { warmed = (await RunLoad(client, url, TimeSpan.FromSeconds(seconds), concurrency)).Count }));
+                break;
+            case "run":
+                process.Refresh();
+                var cpuBefore = process.TotalProcessorTime;
+                var latencies = await RunLoad(client, url, TimeSpan.FromSeconds(seconds), concurrency);
+                process.Refresh();
+                var cpu = process.TotalProcessorTime - cpuBefore;
+                latencies.Sort();
+                var count = latencies.Count;
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    requests = count,
+                    rps = count / seconds,
+                    p50_us = latencies[count / 2] * 1e6 / Stopwatch.Frequency,
+                    p99_us = latencies[(int)(count * 0.99)] * 1e6 / Stopwatch.Frequency,
+                    cpu_us_per_request = cpu.TotalMicroseconds / count,
+                    working_set_mb = process.WorkingSet64 / 1048576.0,
+                }));
+                break;
+            case "settle":
+                Console.WriteLine(JsonSerializer.Serialize(new { settled_working_set_mb = SettledWorkingSetMegabytes(process) }));
+                break;
+            default:
+                Console.WriteLine(JsonSerializer.Serialize(new { error = $"unknown command '{command}'" }));
+                break;
+        }
+    }
+
     if (host is not null)
     {
         await host.StopAsync();
     }
 }
 
+// An aggressive collection also gives the heap's free regions back to the system: a plain one leaves each process
+// holding whatever its last load happened to grow the heap to, which made identical processes differ by 15 MB.
 static double SettledWorkingSetMegabytes(Process process)
 {
     GC.Collect();
     GC.WaitForPendingFinalizers();
-    GC.Collect();
+    GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     process.Refresh();
     return process.WorkingSet64 / 1048576.0;
 }

@@ -1,6 +1,7 @@
 using Mesh.Extensibility;
 using Mesh.Http;
 using Mesh.Model;
+using Mesh.Routing;
 using Mesh.Runtime;
 using Polly;
 using Polly.CircuitBreaker;
@@ -16,20 +17,19 @@ namespace Mesh.Extensions.Resilience;
 /// </summary>
 internal sealed class MeshResilienceHandler(MeshRuntime runtime, ServicePipelines pipelines) : DelegatingHandler
 {
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    // Calls with nothing to run (not a mesh service, or a service without retry, timeouts or breaker) go on without an
+    // async frame of this handler.
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var snapshot = runtime.Snapshot;
-        if (request.RequestUri is not { IsAbsoluteUri: true } original || !snapshot.Enabled || !snapshot.TryGetService(original.Host, out var service))
-        {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
+        return request.RequestUri is { IsAbsoluteUri: true } original && snapshot.Enabled && snapshot.TryGetService(original.Host, out var service)
+            && pipelines.Get(service) is { Pipeline: { } resilience } pipeline
+            ? SendThroughPipelineAsync(request, original, service, pipeline, resilience, cancellationToken)
+            : base.SendAsync(request, cancellationToken);
+    }
 
-        var pipeline = pipelines.Get(service);
-        if (pipeline.Pipeline is null)
-        {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-
+    private async Task<HttpResponseMessage> SendThroughPipelineAsync(HttpRequestMessage request, Uri original, MeshService service, ServicePipeline pipeline, ResiliencePipeline<HttpResponseMessage> resilience, CancellationToken cancellationToken)
+    {
         var attempted = new List<Endpoint>(2);
         request.Options.Set(MeshRequestOptions.Attempted, attempted);
         request.Options.Set(MeshRequestOptions.CallerCancellation, cancellationToken);
@@ -39,7 +39,7 @@ internal sealed class MeshResilienceHandler(MeshRuntime runtime, ServicePipeline
         try
         {
             var state = new AttemptState(this, request, original, attempted, pipeline.Budget);
-            var outcome = await pipeline.Pipeline.ExecuteOutcomeAsync(
+            var outcome = await resilience.ExecuteOutcomeAsync(
                 static async (ctx, state) => await state.Handler.AttemptAsync(state, ctx.CancellationToken).ConfigureAwait(false),
                 context,
                 state).ConfigureAwait(false);

@@ -95,6 +95,9 @@ public static class MeshAgent
         return false;
     }
 
+    /// <summary>Whether <paramref name="runtime"/> is attached: its services pass the first test of every call.</summary>
+    internal static bool IsAttached(MeshRuntime runtime) => Array.IndexOf(Volatile.Read(ref _runtimes), runtime) >= 0;
+
     /// <summary>The runtime for a request: the one its client was built with, else the ambient one, else the default.</summary>
     internal static MeshRuntime? Resolve(HttpRequestMessage request)
         => request.Options.TryGetValue(MeshRequestOptions.Runtime, out var runtime) ? runtime : AmbientRuntime.Value ?? Default;

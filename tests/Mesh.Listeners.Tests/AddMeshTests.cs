@@ -58,6 +58,28 @@ public sealed class AddMeshTests
     }
 
     [Fact]
+    public async Task FactoryClient_AfterHostStopped_RuntimeDetached_StillRoutesThroughItsRuntime()
+    {
+        await using var backend = await TestBackend.StartAsync("still routed");
+        using var file = new TempFile();
+        file.Write(Config(backend, "s"));
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddMesh(o => o.UseFile(file.Path));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
+        var runtime = host.Services.GetRequiredService<MeshRuntime>();
+        Assert.True(MeshAgent.IsAttached(runtime));
+
+        // Stopping detaches the runtime (as while a host shuts down, when other services may still call out): the
+        // client's handler then makes its runtime ambient for the send, and the listener still routes.
+        await host.StopAsync();
+
+        Assert.False(MeshAgent.IsAttached(runtime));
+        Assert.Equal("still routed", await client.GetStringAsync("http://orders/"));
+    }
+
+    [Fact]
     public async Task TwoHostsInOneProcess_EachFactoryClientUsesItsOwnRuntime()
     {
         await using var a = await TestBackend.StartAsync("a");

@@ -287,15 +287,22 @@ public sealed partial class MeshRuntime : IDisposable
     public void OnCallCompleted(in CallOutcome outcome)
     {
         outcome.Endpoint.State.OnCompleted(outcome.IsFailure);
-        var tags = new TagList
+        var requests = Telemetry.Requests;
+        var duration = Telemetry.Duration;
+
+        // Every call passes here: with no metric listener the tags are not even built.
+        if (requests.Enabled || duration.Enabled)
         {
-            { "mesh.service", outcome.Service.Name },
-            { "mesh.endpoint", outcome.Endpoint.Id },
-            { "mesh.route", outcome.Route },
-            { "mesh.outcome", OutcomeName(outcome.Kind) },
-        };
-        Telemetry.Requests.Add(1, tags);
-        Telemetry.Duration.Record(outcome.Duration.TotalSeconds, tags);
+            var tags = new TagList
+            {
+                { "mesh.service", outcome.Service.Name },
+                { "mesh.endpoint", outcome.Endpoint.Id },
+                { "mesh.route", outcome.Route },
+                { "mesh.outcome", OutcomeName(outcome.Kind) },
+            };
+            requests.Add(1, tags);
+            duration.Record(outcome.Duration.TotalSeconds, tags);
+        }
         foreach (var observer in Volatile.Read(ref _observers))
         {
             try

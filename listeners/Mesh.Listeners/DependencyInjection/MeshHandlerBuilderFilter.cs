@@ -41,13 +41,20 @@ internal sealed class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnumerable<
 /// <summary>Tags each request with the runtime of the client that sends it.</summary>
 internal sealed class MeshRuntimeHandler(MeshRuntime runtime) : DelegatingHandler
 {
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Options.Set(MeshRequestOptions.Runtime, runtime);
 
-        // The listener's first, cheap test asks the attached and the ambient runtimes whether they know the host; the
-        // client's runtime is made ambient for the send so that its calls are routed even while it is not attached
-        // (a host shutting down, a runtime used without its hosted service).
+        // The listener's first, cheap test asks the attached and the ambient runtimes whether they know the host. An
+        // attached runtime is asked anyway, and the send goes on without an async frame of its own; otherwise (a host
+        // shutting down, a runtime used without its hosted service) the client's runtime is made ambient for the send
+        // so that its calls are still routed. A detach in the middle of a send leaves that send's later retries
+        // unrouted: shutting down is the only time it happens.
+        return MeshAgent.IsAttached(runtime) ? base.SendAsync(request, cancellationToken) : SendAsAmbientAsync(request, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendAsAmbientAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
         using (MeshAgent.UseRuntime(runtime))
         {
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);

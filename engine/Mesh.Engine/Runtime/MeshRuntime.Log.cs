@@ -17,5 +17,8 @@ public sealed partial class MeshRuntime
 
         [LoggerMessage(4, LogLevel.Error, "Mesh configuration source {Source} failed; the last good configuration stays in force and the source goes on")]
         public static partial void ProviderFailed(ILogger logger, string source, Exception exception);
+
+        [LoggerMessage(5, LogLevel.Error, "Mesh configuration source {Source} failed to start; the mesh goes on without it")]
+        public static partial void ProviderStartFailed(ILogger logger, string source, Exception exception);
     }
 }

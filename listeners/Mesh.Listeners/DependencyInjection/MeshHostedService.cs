@@ -17,7 +17,8 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
     {
         // Extensions may take the runtime in their constructor, so they join it here, after both exist; with an
         // external runtime (the startup hook's) too, which already routes and whose sources are not ours to start.
-        foreach (var extension in extensions.OrderBy(e => e.Order))
+        // An extension that could not be constructed is null here, and was reported (IsolatedExtension).
+        foreach (var extension in extensions.Where(e => e is not null).OrderBy(e => e.Order))
         {
             runtime.AddExtension(extension);
         }

@@ -28,16 +28,18 @@ internal static class HookAgent
     /// <summary>Starts the mesh for outbound calls only; false when there is nothing to start.</summary>
     public static bool StartWithoutHostingStartup()
     {
-        var configPath = Environment.GetEnvironmentVariable(MeshEnvironment.Config);
-        var sources = new List<IMeshConfigSource>();
-        if (!string.IsNullOrWhiteSpace(configPath))
+        // Only which sources are wanted is decided here; building them (reading MESH_ETCD_*, the CA file) happens
+        // inside ConfigSourceStarter, so a bad setting of one source costs that source alone.
+        var sources = new List<(string Name, Func<IMeshConfigSource> Create)>();
+        if (Environment.GetEnvironmentVariable(MeshEnvironment.Config) is { } configPath && !string.IsNullOrWhiteSpace(configPath))
         {
-            sources.Add(new JsonFileConfigSource(configPath));
+            sources.Add((configPath, () => new JsonFileConfigSource(configPath)));
         }
 
-        if (EtcdEnvironment.ReadOptions() is { } etcd)
+        if (Environment.GetEnvironmentVariable(MeshEnvironment.EtcdEndpoints) is { } etcdEndpoints && !string.IsNullOrWhiteSpace(etcdEndpoints))
         {
-            sources.Add(new EtcdConfigSource(etcd));
+            // ReadOptions returns null only when MESH_ETCD_ENDPOINTS is blank, which was just ruled out.
+            sources.Add(($"etcd {etcdEndpoints}", () => new EtcdConfigSource(EtcdEnvironment.ReadOptions()!)));
         }
 
         if (sources.Count == 0)
@@ -52,21 +54,15 @@ internal static class HookAgent
         runtime.AddExtension(new OutlierDetector(runtime));
         runtime.AddExtension(new EndpointCircuitBreaker(runtime));
         ExtensionFolders.Load(runtime);
-        foreach (var source in sources)
+        foreach (var (name, create) in sources)
         {
             // A source on the network gets a short while to deliver the first snapshot, so the app's first calls
             // are routed; past that the app starts and the source catches up in the background, rather than
-            // the app hanging on an unreachable control plane.
-            try
+            // the app hanging on an unreachable control plane. A source that fails is reported on stderr by the
+            // runtime's logger, now or whenever it fails, and the others go on.
+            if (!ConfigSourceStarter.StartAsync(runtime, name, create, CancellationToken.None).Wait(FirstLoadWait))
             {
-                if (!source.StartAsync(runtime, CancellationToken.None).Wait(FirstLoadWait))
-                {
-                    Console.Error.WriteLine($"[mesh] {source.Name} gave no configuration within {FirstLoadWait.TotalSeconds:0.#} s; the app starts and routes once it does");
-                }
-            }
-            catch (AggregateException ex)
-            {
-                Console.Error.WriteLine($"[mesh] {source.Name} failed to start: {ex.GetBaseException().Message}");
+                Console.Error.WriteLine($"[mesh] {name} gave no configuration within {FirstLoadWait.TotalSeconds:0.#} s; the app starts and routes once it does");
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Etcdserverpb;
 using Google.Protobuf;
@@ -105,12 +106,13 @@ internal sealed class EtcdConnection : IDisposable
         var ssl = new SslClientAuthenticationOptions();
         if (options.CertFile is { } certFile)
         {
-            ssl.ClientCertificates = [X509Certificate2.CreateFromPemFile(certFile, options.KeyFile)];
+            var files = options.KeyFile is { } keyFile ? $"{certFile} with key {keyFile}" : certFile;
+            ssl.ClientCertificates = [Load("client certificate", files, () => X509Certificate2.CreateFromPemFile(certFile, options.KeyFile))];
         }
 
         if (options.CaFile is { } caFile)
         {
-            var ca = X509CertificateLoader.LoadCertificateFromFile(caFile);
+            var ca = Load("CA file", caFile, () => X509CertificateLoader.LoadCertificateFromFile(caFile));
             ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
             {
                 if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
@@ -128,5 +130,19 @@ internal sealed class EtcdConnection : IDisposable
         }
 
         return ssl;
+    }
+
+    // OpenSSL's reasons ("BIO routines::no such file") name neither the file nor what it is for; the log line that
+    // reports the failed start must say which setting to fix.
+    private static X509Certificate2 Load(string what, string path, Func<X509Certificate2> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (CryptographicException ex)
+        {
+            throw new CryptographicException($"etcd {what} {path} could not be loaded: {ex.Message}", ex);
+        }
     }
 }

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Mesh.Extensibility;
 using Mesh.Runtime;
 using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Mesh.Listeners.Tests;
 
@@ -166,6 +168,35 @@ public sealed class AddMeshTests
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task AddExtension_ConstructorThrows_HostStarts_FailureReportedOnce_OtherExtensionAndRoutingWork()
+    {
+        await using var backend = await TestBackend.StartAsync("served");
+        using var file = new TempFile();
+        file.Write(Config(backend, "s"));
+        var logs = new TestLoggerFactory();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<ILoggerFactory>(logs);
+        builder.Services.AddMesh(o => o.UseFile(file.Path)).AddExtension<ThrowsWhenConstructed>().AddExtension<CountingOutbound>();
+        using var host = builder.Build();
+        var runtime = host.Services.GetRequiredService<MeshRuntime>();
+        using var failures = new MetricRecorder(runtime.Telemetry.Meter, "mesh.extension.failures");
+
+        await host.StartAsync();
+
+        Assert.True(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.IsCancellationRequested);
+        var name = typeof(ThrowsWhenConstructed).FullName!;
+        Assert.Contains(logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains($"extension {name} failed", StringComparison.Ordinal));
+        Assert.IsType<CountingOutbound>(Assert.Single(runtime.Extensions));
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
+        Assert.Equal("served", await client.GetStringAsync("http://orders/"));
+        Assert.Equal(1, host.Services.GetRequiredService<CountingOutbound>().Calls);
+
+        // Reported once, although the hosted service and the client's handler filter each resolved the extensions.
+        Assert.Equal(name, Assert.Single(failures.Measurements).Tag("mesh.extension"));
+        await host.StopAsync();
+    }
+
     private static async Task<IHost> StartHostAsync(string path, Action<IMeshBuilder> configure)
     {
         var builder = Host.CreateApplicationBuilder();
@@ -173,6 +204,18 @@ public sealed class AddMeshTests
         var host = builder.Build();
         await host.StartAsync();
         return host;
+    }
+
+    /// <summary>An extension that cannot be constructed.</summary>
+    private sealed class ThrowsWhenConstructed : IOutboundExtension
+    {
+        public ThrowsWhenConstructed() => throw new InvalidOperationException("constructor fails on purpose");
+
+        public string Name => "throwsWhenConstructed";
+
+        public int Order => 0;
+
+        public DelegatingHandler CreateHandler(MeshRuntime runtime) => throw new UnreachableException();
     }
 
     /// <summary>An outbound extension whose handler throws before handing the request on.</summary>

@@ -112,6 +112,28 @@ public sealed class StartupHookTests(HookFixture fixture) : IClassFixture<HookFi
     }
 
     [Fact]
+    public async Task ConsoleApp_EtcdSettingsBroken_FileSourceStillRoutes_FailureOnStderr()
+    {
+        await using var backend = await TestBackend.StartAsync("from-file");
+        using var config = new TempFile();
+        config.Write($$"""{ "services": { "orders": { "endpoints": [ { "id": "f1", "address": "{{backend.Address}}" } ] } } }""");
+        var missingCa = Path.Combine(config.Directory, "missing-ca.pem");
+
+        // An https endpoint with a CA file that does not exist: the etcd source throws while it sets up its channel.
+        await using var plain = AppProcess.Start(fixture.App("PlainClient"), new Dictionary<string, string?>(Hooked(config.Path))
+        {
+            ["MESH_ETCD_ENDPOINTS"] = "https://127.0.0.1:1",
+            ["MESH_ETCD_CA_FILE"] = missingCa,
+        }, "2");
+
+        Assert.Equal(0, await plain.WaitForExitAsync(ExitTimeout));
+        Assert.Equal(["from-file", "from-file"], plain.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var failure = Assert.Single(plain.Stderr.Split('\n'), l => l.Contains("failed to start", StringComparison.Ordinal));
+        Assert.Contains("etcd https://127.0.0.1:1 /mesh failed to start; the mesh goes on without it", failure, StringComparison.Ordinal);
+        Assert.Contains($"etcd CA file {missingCa} could not be loaded", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ConsoleApp_WithoutHook_CannotResolveService()
     {
         await using var plain = AppProcess.Start(fixture.App("PlainClient"), new Dictionary<string, string?>(), "1");

@@ -156,8 +156,28 @@ public sealed partial class MeshRuntime : IDisposable
     {
         ArgumentNullException.ThrowIfNull(exception);
         Log.ProviderFailed(_logger, source, exception);
-        Telemetry.ProviderFailures.Add(1, new KeyValuePair<string, object?>("mesh.source", source),
-            new KeyValuePair<string, object?>("mesh.reason", exception.GetType().Name));
+        CountProviderFailure(source, exception);
+    }
+
+    /// <summary>
+    /// Logs and counts (<c>mesh.provider.failures</c>) a configuration source that could not be built or started:
+    /// the mesh goes on without it, on the other sources. Never throws.
+    /// </summary>
+    public void ReportProviderStartFailure(string source, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+
+        // Called from the catch blocks that keep a broken source from failing the app's start: a logger provider or
+        // metric listener that throws as well must not undo that.
+        try
+        {
+            Log.ProviderStartFailed(_logger, source, exception);
+            CountProviderFailure(source, exception);
+        }
+        catch (Exception)
+        {
+            // Nothing left to report it to.
+        }
     }
 
     /// <summary>
@@ -334,6 +354,10 @@ public sealed partial class MeshRuntime : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => Telemetry.Dispose();
+
+    private void CountProviderFailure(string source, Exception exception)
+        => Telemetry.ProviderFailures.Add(1, new KeyValuePair<string, object?>("mesh.source", source),
+            new KeyValuePair<string, object?>("mesh.reason", exception.GetType().Name));
 
     /// <summary>The <c>mesh.outcome</c> tag value of an outcome.</summary>
     public static string OutcomeName(OutcomeKind kind) => kind switch

@@ -17,7 +17,8 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
     {
         // Extensions may take the runtime in their constructor, so they join it here, after both exist; with an
         // external runtime (the startup hook's) too, which already routes and whose sources are not ours to start.
-        foreach (var extension in extensions.OrderBy(e => e.Order))
+        // An extension that could not be constructed is null here, and was reported (IsolatedExtension).
+        foreach (var extension in extensions.Where(e => e is not null).OrderBy(e => e.Order))
         {
             runtime.AddExtension(extension);
         }
@@ -30,35 +31,24 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
         var settings = options.Value;
         if (settings.ConfigPath is { Length: > 0 } path)
         {
-            await StartSourceAsync(() => new JsonFileConfigSource(path), cancellationToken).ConfigureAwait(false);
+            await StartSourceAsync(path, () => new JsonFileConfigSource(path), cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var factory in settings.Sources)
         {
-            await StartSourceAsync(() => factory(services), cancellationToken).ConfigureAwait(false);
+            await StartSourceAsync("configuration source", () => factory(services), cancellationToken).ConfigureAwait(false);
         }
 
         _attachment = MeshAgent.Attach(runtime);
     }
 
-    // A misconfigured source (no etcd endpoints, an unreadable CA file) must not keep the app from starting: the
-    // mesh fails open, logged and counted, and the app runs on the other sources or unmeshed.
-    private async Task StartSourceAsync(Func<IMeshConfigSource> create, CancellationToken cancellationToken)
+    // Each source is awaited in full, so the app's first calls see every source that started; one that fails is
+    // reported and left out (see ConfigSourceStarter) rather than failing the host.
+    private async Task StartSourceAsync(string name, Func<IMeshConfigSource> create, CancellationToken cancellationToken)
     {
-        IMeshConfigSource? source = null;
-        try
+        if (await ConfigSourceStarter.StartAsync(runtime, name, create, cancellationToken).ConfigureAwait(false) is { } source)
         {
-            source = create();
-            await source.StartAsync(runtime, cancellationToken).ConfigureAwait(false);
             _sources.Add(source);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            runtime.ReportProviderFailure(source?.Name ?? "configuration source", ex);
-            if (source is not null)
-            {
-                await source.DisposeAsync().ConfigureAwait(false);
-            }
         }
     }
 

@@ -67,14 +67,18 @@ public static class MeshServiceCollectionExtensions
 
     /// <summary>
     /// Adds an extension: one singleton that joins every point it implements (<see cref="IOutcomeObserver"/>,
-    /// <see cref="IOutboundExtension"/>, and in ASP.NET Core apps the inbound pipeline).
+    /// <see cref="IOutboundExtension"/>, and in ASP.NET Core apps the inbound pipeline). If its constructor throws,
+    /// the failure is logged and counted (<c>mesh.extension.failures</c>) and the app runs without it.
     /// </summary>
     public static IMeshBuilder AddExtension<T>(this IMeshBuilder builder)
         where T : class, IMeshExtension
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<T>();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeshExtension, T>(provider => provider.GetRequiredService<T>()));
+        builder.Services.TryAddSingleton<IsolatedExtension<T>>();
+
+        // Typed as T, so that TryAddEnumerable also recognises the type when it is added as an instance.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeshExtension, T>(provider => provider.GetRequiredService<IsolatedExtension<T>>().Instance!));
         return builder;
     }
 

@@ -283,10 +283,26 @@ public sealed partial class MeshRuntime : IDisposable
         endpoint.State.OnStarted();
     }
 
-    /// <summary>Reports how a call ended: endpoint counters, metrics, then every observer, each isolated.</summary>
-    public void OnCallCompleted(in CallOutcome outcome)
+    /// <summary>
+    /// Takes a call to <paramref name="endpoint"/> out of its in-flight count before the call's outcome is known (see
+    /// <see cref="EndpointState.OnAnswered"/>); report the outcome later with <see cref="OnCallCompleted(in CallOutcome, bool)"/>.
+    /// </summary>
+    public static void OnCallAnswered(Endpoint endpoint)
     {
-        outcome.Endpoint.State.OnCompleted(outcome.IsFailure);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        endpoint.State.OnAnswered();
+    }
+
+    /// <summary>Reports how a call ended: endpoint counters, metrics, then every observer, each isolated.</summary>
+    public void OnCallCompleted(in CallOutcome outcome) => OnCallCompleted(outcome, answered: false);
+
+    /// <summary>
+    /// Reports how a call ended, as <see cref="OnCallCompleted(in CallOutcome)"/>; <paramref name="answered"/> when
+    /// <see cref="OnCallAnswered"/> already took it out of the in-flight count.
+    /// </summary>
+    public void OnCallCompleted(in CallOutcome outcome, bool answered)
+    {
+        outcome.Endpoint.State.OnCompleted(outcome.IsFailure, answered);
         var tags = new TagList
         {
             { "mesh.service", outcome.Service.Name },

@@ -41,6 +41,7 @@ public static class MeshAgent
             {
                 _builtInsRegistered = true;
                 AddObserver(HttpClientObserver.Registration);
+                AddObserver(GrpcClientObserver.Registration);
             }
         }
 

@@ -12,21 +12,27 @@ namespace Mesh.Grpc.Tests;
 
 /// <summary>
 /// A real Grpc.AspNetCore server (HTTP/2 cleartext) on 127.0.0.1 that answers with its name, or, as a meshed relay,
-/// with what <c>http://stock</c> answers it.
+/// with what <c>http://stock</c> answers it. A failing one fails with <c>failWith</c>: before any response (a
+/// trailers-only response), or with <c>failAfterHeaders</c> after sending the response headers, so that the status
+/// comes in trailers. Its stream sends one message, waits for <see cref="ReleaseStreams"/>, sends a second and then
+/// ends, fails with <c>failWith</c>, or, with <c>resetStreams</c>, resets the HTTP/2 stream without a status.
 /// </summary>
 internal sealed class GrpcBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly TaskCompletionSource _streams;
 
-    private GrpcBackend(WebApplication app, string address)
+    private GrpcBackend(WebApplication app, string address, TaskCompletionSource streams)
     {
         _app = app;
+        _streams = streams;
         Address = address;
     }
 
     public string Address { get; }
 
-    public static async Task<GrpcBackend> StartAsync(string name, StatusCode? failWith = null, string? relayMeshConfig = null)
+    public static async Task<GrpcBackend> StartAsync(
+        string name, StatusCode? failWith = null, string? relayMeshConfig = null, bool failAfterHeaders = false, bool resetStreams = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -37,13 +43,18 @@ internal sealed class GrpcBackend : IAsyncDisposable
             builder.Services.AddMesh(o => o.UseFile(relayMeshConfig)).AddMeshInbound();
         }
 
-        builder.Services.AddSingleton(provider => new GreeterService(name, failWith, relayMeshConfig is null ? null : provider.GetRequiredService<IHttpClientFactory>()));
+        var streams = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        builder.Services.AddSingleton(provider => new GreeterService(
+            name, failWith, failAfterHeaders, resetStreams, streams.Task, relayMeshConfig is null ? null : provider.GetRequiredService<IHttpClientFactory>()));
         var app = builder.Build();
         app.MapGrpcService<GreeterService>();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new GrpcBackend(app, address.TrimEnd('/'));
+        return new GrpcBackend(app, address.TrimEnd('/'), streams);
     }
+
+    /// <summary>Lets the streams in progress, and those to come, go on past their first message.</summary>
+    public void ReleaseStreams() => _streams.TrySetResult();
 
     public async ValueTask DisposeAsync()
     {
@@ -51,13 +62,19 @@ internal sealed class GrpcBackend : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private sealed class GreeterService(string name, StatusCode? failWith, IHttpClientFactory? relay) : Greeter.GreeterBase
+    private sealed class GreeterService(
+        string name, StatusCode? failWith, bool failAfterHeaders, bool resetStreams, Task streams, IHttpClientFactory? relay) : Greeter.GreeterBase
     {
         public override async Task<HelloReply> SayHello(HelloRequest request, ServerCallContext context)
         {
-            if (failWith is { } status)
+            if (failWith is not null)
             {
-                throw new RpcException(new Status(status, $"{name} fails on purpose"));
+                if (failAfterHeaders)
+                {
+                    await context.WriteResponseHeadersAsync(new Metadata());
+                }
+
+                throw Failure();
             }
 
             if (relay is not null)
@@ -68,5 +85,24 @@ internal sealed class GrpcBackend : IAsyncDisposable
             var lane = context.RequestHeaders.GetValue("x-mesh-lane");
             return new HelloReply { Message = lane is null ? name : $"{name} [lane {lane}]" };
         }
+
+        public override async Task SayHellos(HelloRequest request, IServerStreamWriter<HelloReply> responseStream, ServerCallContext context)
+        {
+            await responseStream.WriteAsync(new HelloReply { Message = $"{name} 1" });
+            await streams.WaitAsync(context.CancellationToken);
+            if (resetStreams)
+            {
+                context.GetHttpContext().Abort();
+                return;
+            }
+
+            await responseStream.WriteAsync(new HelloReply { Message = $"{name} 2" });
+            if (failWith is not null)
+            {
+                throw Failure();
+            }
+        }
+
+        private RpcException Failure() => new(new Status(failWith!.Value, $"{name} fails on purpose"));
     }
 }

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Mesh.Http;
@@ -10,10 +13,11 @@ namespace Mesh.Grpc.Tests;
 
 public sealed class GrpcRoutingTests
 {
-    private static async Task<IHost> ClientHost(TempFile config, IOutcomeObserver? observer = null)
+    private static async Task<IHost> ClientHost(TempFile config, IOutcomeObserver? observer = null, Action<IMeshBuilder>? mesh = null)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddMesh(o => o.UseFile(config.Path));
+        var meshBuilder = builder.Services.AddMesh(o => o.UseFile(config.Path));
+        mesh?.Invoke(meshBuilder);
         builder.Services.AddGrpcClient<Greeter.GreeterClient>(o => o.Address = new Uri("http://greeter"));
         var host = builder.Build();
         await host.StartAsync();
@@ -100,6 +104,203 @@ public sealed class GrpcRoutingTests
         var state = host.Services.GetRequiredService<MeshRuntime>().Snapshot.Services["greeter"].EndpointsById["f"].State;
         Assert.Equal(1, state.Failures);
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task GrpcOkInTrailers_CountsAsSuccess_NotInFlightAfterwards()
+    {
+        await using var backend = await GrpcBackend.StartAsync("ok");
+        using var config = new TempFile();
+        config.Write($$"""{ "services": { "greeter": { "endpoints": [ { "id": "ok", "address": "{{backend.Address}}" } ] } } }""");
+        var outcomes = new OutcomeRecorder();
+        using var host = await ClientHost(config, outcomes);
+        var client = host.Services.GetRequiredService<Greeter.GreeterClient>();
+
+        Assert.Equal("ok", (await client.SayHelloAsync(new HelloRequest())).Message);
+
+        Assert.Equal([OutcomeKind.Success], outcomes.Kinds);
+        var state = host.Services.GetRequiredService<MeshRuntime>().Snapshot.Services["greeter"].EndpointsById["ok"].State;
+        Assert.Equal((1, 0, 0), (state.Requests, state.Failures, state.ActiveRequests));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task GrpcUnavailableInTrailers_AfterResponseHeaders_CountsAsFailureOutcome()
+    {
+        await using var failing = await GrpcBackend.StartAsync("failing", StatusCode.Unavailable, failAfterHeaders: true);
+        using var config = new TempFile();
+        config.Write($$"""{ "services": { "greeter": { "endpoints": [ { "id": "f", "address": "{{failing.Address}}" } ] } } }""");
+        var outcomes = new OutcomeRecorder();
+        using var host = await ClientHost(config, outcomes);
+        var client = host.Services.GetRequiredService<Greeter.GreeterClient>();
+        var runtime = host.Services.GetRequiredService<MeshRuntime>();
+        var spans = new ConcurrentQueue<Activity>();
+        using var activityListener = new ActivityListener
+        {
+            ShouldListenTo = source => ReferenceEquals(source, runtime.Telemetry.ActivitySource),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(activityListener);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await client.SayHelloAsync(new HelloRequest()));
+
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+        Assert.Equal([OutcomeKind.GrpcFailure], outcomes.Kinds);
+        Assert.Equal("grpc_failure", Assert.Single(spans).GetTagItem("mesh.outcome"));
+        var state = runtime.Snapshot.Services["greeter"].EndpointsById["f"].State;
+        Assert.Equal((1, 1, 0), (state.Requests, state.Failures, state.ActiveRequests));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task ServerStream_FailingMidway_CountsAsFailureAtItsEnd_NotInFlightWhileStreaming()
+    {
+        await using var failing = await GrpcBackend.StartAsync("failing", StatusCode.Unavailable);
+        using var config = new TempFile();
+        config.Write($$"""{ "services": { "greeter": { "endpoints": [ { "id": "f", "address": "{{failing.Address}}" } ] } } }""");
+        var outcomes = new OutcomeRecorder();
+        using var host = await ClientHost(config, outcomes);
+        var client = host.Services.GetRequiredService<Greeter.GreeterClient>();
+        var state = host.Services.GetRequiredService<MeshRuntime>().Snapshot.Services["greeter"].EndpointsById["f"].State;
+
+        using var call = client.SayHellos(new HelloRequest());
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        // Answered, so out of the endpoint's in-flight count; its outcome waits for the status.
+        Assert.Equal("failing 1", call.ResponseStream.Current.Message);
+        Assert.Equal(0, state.ActiveRequests);
+        Assert.Empty(outcomes.Kinds);
+
+        failing.ReleaseStreams();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
+
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+        await Eventually.UntilAsync(() => outcomes.Kinds.Length > 0, "the stream's outcome");
+        Assert.Equal([OutcomeKind.GrpcFailure], outcomes.Kinds);
+        Assert.Equal((1, 1, 0), (state.Requests, state.Failures, state.ActiveRequests));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task ServerStream_ResetMidway_CountsAsFailure()
+    {
+        await using var resetting = await GrpcBackend.StartAsync("resetting", resetStreams: true);
+        using var config = new TempFile();
+        config.Write($$"""{ "services": { "greeter": { "endpoints": [ { "id": "r", "address": "{{resetting.Address}}" } ] } } }""");
+        var outcomes = new OutcomeRecorder();
+        using var host = await ClientHost(config, outcomes);
+        var client = host.Services.GetRequiredService<Greeter.GreeterClient>();
+
+        using var call = client.SayHellos(new HelloRequest());
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        resetting.ReleaseStreams();
+        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
+
+        // No trailers: the status the client resolved from the reset (INTERNAL) tells.
+        Assert.Equal(StatusCode.Internal, ex.StatusCode);
+        await Eventually.UntilAsync(() => outcomes.Kinds.Length > 0, "the stream's outcome");
+        Assert.Equal([OutcomeKind.GrpcFailure], outcomes.Kinds);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task ServerStream_DisposedByTheAppMidway_CountsAsCanceled()
+    {
+        await using var backend = await GrpcBackend.StartAsync("held");
+        using var config = new TempFile();
+        config.Write($$"""{ "services": { "greeter": { "endpoints": [ { "id": "h", "address": "{{backend.Address}}" } ] } } }""");
+        var outcomes = new OutcomeRecorder();
+        using var host = await ClientHost(config, outcomes);
+        var client = host.Services.GetRequiredService<Greeter.GreeterClient>();
+
+        var call = client.SayHellos(new HelloRequest());
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        call.Dispose();
+
+        await Eventually.UntilAsync(() => outcomes.Kinds.Length > 0, "the stream's outcome");
+        Assert.Equal([OutcomeKind.Canceled], outcomes.Kinds);
+        var state = host.Services.GetRequiredService<MeshRuntime>().Snapshot.Services["greeter"].EndpointsById["h"].State;
+        Assert.Equal((1, 0, 0), (state.Requests, state.Failures, state.ActiveRequests));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task GrpcFailuresInTrailers_EjectTheEndpoint_AfterTheConfiguredConsecutiveFailures()
+    {
+        await using var healthy = await GrpcBackend.StartAsync("healthy");
+        await using var failing = await GrpcBackend.StartAsync("failing", StatusCode.Unavailable, failAfterHeaders: true);
+        using var config = new TempFile();
+        config.Write($$"""
+            { "services": { "greeter": {
+                "endpoints": [ { "id": "h", "address": "{{healthy.Address}}" }, { "id": "f", "address": "{{failing.Address}}" } ],
+                "policy": { "outlierDetection": { "consecutiveFailures": 2, "ejectionTime": "00:01:00", "maxEjectionPercent": 50 } } } } }
+            """);
+        using var host = await ClientHost(config, mesh: m => m.AddResilience());
+        var client = host.Services.GetRequiredService<Greeter.GreeterClient>();
+        var runtime = host.Services.GetRequiredService<MeshRuntime>();
+        var state = runtime.Snapshot.Services["greeter"].EndpointsById["f"].State;
+
+        var failures = 0;
+        for (var i = 0; i < 10; i++)
+        {
+            try
+            {
+                Assert.Equal("healthy", (await client.SayHelloAsync(new HelloRequest())).Message);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+            {
+                failures++;
+            }
+        }
+
+        // Two failures (the configured consecutive failures) took it out; every later call went to the healthy one.
+        Assert.Equal(2, failures);
+        Assert.Equal(1, state.Ejections);
+        Assert.True(state.IsEjected(runtime.Time.GetTimestamp()), "the failing endpoint is ejected");
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task ServerStream_AbandonedWithoutDisposal_NotInFlight_ReportedOnceCollected()
+    {
+        await using var backend = await GrpcBackend.StartAsync("abandoned");
+        using var runtime = new MeshRuntime();
+        Assert.Empty(runtime.ApplyJson($$"""{ "services": { "greeter": { "endpoints": [ { "id": "a", "address": "{{backend.Address}}" } ] } } }""", "test"));
+        var outcomes = new OutcomeRecorder();
+        runtime.AddObserver(outcomes);
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        var state = runtime.Snapshot.Services["greeter"].EndpointsById["a"].State;
+
+        await ReadFirstMessageAndAbandonAsync();
+        backend.ReleaseStreams();
+
+        // The server ended its stream, but nobody reads it: grpc-dotnet never ends the call while its channel lives.
+        Assert.Equal(0, state.ActiveRequests);
+        Assert.Empty(outcomes.Kinds);
+
+        // Channel and call gone: the outcome is reported once, as canceled, which says nothing about the endpoint.
+        await Eventually.UntilAsync(
+            () =>
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                return outcomes.Kinds.Length > 0;
+            },
+            "the abandoned call's outcome");
+        Assert.Equal([OutcomeKind.Canceled], outcomes.Kinds);
+        Assert.Equal((1, 0, 0), (state.Requests, state.Failures, state.ActiveRequests));
+    }
+
+    // Not inlined, so that nothing of the channel or the call stays reachable from the test once it returns.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task ReadFirstMessageAndAbandonAsync()
+    {
+        var channel = GrpcChannel.ForAddress("http://greeter", new GrpcChannelOptions { HttpHandler = MeshGrpc.CreateHttpHandler() });
+        var call = new Greeter.GreeterClient(channel).SayHellos(new HelloRequest());
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
     }
 
     [Fact]

@@ -44,10 +44,28 @@ public sealed class EndpointState
     /// <summary>Marks a request as sent.</summary>
     public void OnStarted() => Interlocked.Increment(ref _active);
 
+    /// <summary>
+    /// Marks a request as answered before its outcome is known: it leaves the in-flight count now, and its outcome is
+    /// counted later by <see cref="OnCompleted(bool, bool)"/> with <c>answered</c> set. A gRPC call is answered with
+    /// its response headers and ends with the status in its trailers, which may come much later, or never for a
+    /// stream the application abandons.
+    /// </summary>
+    public void OnAnswered() => Interlocked.Decrement(ref _active);
+
     /// <summary>Marks a request as completed, and returns the failure streak after it.</summary>
-    public int OnCompleted(bool failed)
+    public int OnCompleted(bool failed) => OnCompleted(failed, answered: false);
+
+    /// <summary>
+    /// Marks a request as completed, and returns the failure streak after it; <paramref name="answered"/> when
+    /// <see cref="OnAnswered"/> already took it out of the in-flight count.
+    /// </summary>
+    public int OnCompleted(bool failed, bool answered)
     {
-        Interlocked.Decrement(ref _active);
+        if (!answered)
+        {
+            Interlocked.Decrement(ref _active);
+        }
+
         Interlocked.Increment(ref _requests);
         if (!failed)
         {

@@ -303,10 +303,26 @@ public sealed partial class MeshRuntime : IDisposable
         endpoint.State.OnStarted();
     }
 
-    /// <summary>Reports how a call ended: endpoint counters, metrics, then every observer, each isolated.</summary>
-    public void OnCallCompleted(in CallOutcome outcome)
+    /// <summary>
+    /// Takes a call to <paramref name="endpoint"/> out of its in-flight count before the call's outcome is known (see
+    /// <see cref="EndpointState.OnAnswered"/>); report the outcome later with <see cref="OnCallCompleted(in CallOutcome, bool)"/>.
+    /// </summary>
+    public static void OnCallAnswered(Endpoint endpoint)
     {
-        outcome.Endpoint.State.OnCompleted(outcome.IsFailure);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        endpoint.State.OnAnswered();
+    }
+
+    /// <summary>Reports how a call ended: endpoint counters, metrics, then every observer, each isolated.</summary>
+    public void OnCallCompleted(in CallOutcome outcome) => OnCallCompleted(outcome, answered: false);
+
+    /// <summary>
+    /// Reports how a call ended, as <see cref="OnCallCompleted(in CallOutcome)"/>; <paramref name="answered"/> when
+    /// <see cref="OnCallAnswered"/> already took it out of the in-flight count.
+    /// </summary>
+    public void OnCallCompleted(in CallOutcome outcome, bool answered)
+    {
+        outcome.Endpoint.State.OnCompleted(outcome.IsFailure, answered);
         var requests = Telemetry.Requests;
         var duration = Telemetry.Duration;
 
@@ -323,6 +339,7 @@ public sealed partial class MeshRuntime : IDisposable
             requests.Add(1, tags);
             duration.Record(outcome.Duration.TotalSeconds, tags);
         }
+
         foreach (var observer in Volatile.Read(ref _observers))
         {
             try

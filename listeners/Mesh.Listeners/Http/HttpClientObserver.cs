@@ -7,8 +7,10 @@ namespace Mesh.Http;
 /// <summary>
 /// Observes HttpClient's <c>HttpHandlerDiagnosticListener</c>. Before a request leaves it routes calls to mesh
 /// services (<c>http://orders/...</c>): picks an endpoint, rewrites <see cref="HttpRequestMessage.RequestUri"/>,
-/// stamps the lane and caller headers. On the response and exception events it reports the outcome. Unknown hosts
-/// pass through untouched, and any failure of the mesh itself lets the request go on unmeshed (fail open).
+/// stamps the lane and caller headers. On the response and exception events it reports the outcome, except for a
+/// gRPC call whose status is still to come in trailers, which <see cref="GrpcClientObserver"/> reports at the call's
+/// end. Unknown hosts pass through untouched, and any failure of the mesh itself lets the request go on unmeshed
+/// (fail open).
 /// </summary>
 internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object?>>
 {
@@ -239,7 +241,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         {
             if (_responseFetcher.TryFetch(payload, out var response))
             {
-                call.Complete(Classify(response), (int)response.StatusCode);
+                Complete(call, response);
             }
             else if (_statusFetcher.TryFetch(payload, out var status) && status == TaskStatus.Canceled)
             {
@@ -272,37 +274,34 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         }
     }
 
-    private static OutcomeKind Classify(HttpResponseMessage response)
+    private static void Complete(MeshCall call, HttpResponseMessage response)
     {
-        if ((int)response.StatusCode >= 500)
+        var status = (int)response.StatusCode;
+        if (status >= 500)
         {
-            return OutcomeKind.ServerError;
+            call.Complete(OutcomeKind.ServerError, status);
         }
-
-        // gRPC reports failures in an HTTP 200; a trailers-only response carries the status in the headers.
-        return response.Headers.NonValidated.TryGetValues("grpc-status", out var grpc) && GrpcStatuses.IsEndpointFailure(grpc.ToString())
-            ? OutcomeKind.GrpcFailure
-            : OutcomeKind.Success;
+        else if (response.Headers.NonValidated.TryGetValues(GrpcStatuses.Header, out var grpc))
+        {
+            // gRPC reports failures in an HTTP 200; a trailers-only response carries the status in the headers.
+            call.Complete(GrpcStatuses.IsEndpointFailure(grpc.ToString()) ? OutcomeKind.GrpcFailure : OutcomeKind.Success, status);
+        }
+        else if (!GrpcClientObserver.TryDefer(call, response))
+        {
+            call.Complete(OutcomeKind.Success, status);
+        }
     }
 
     private static void ReportListenerFailure(MeshRuntime runtime, Exception exception)
-    {
-        try
-        {
-            runtime.Telemetry.ListenerFailures.Add(1, new KeyValuePair<string, object?>("mesh.listener", ListenerName));
-        }
-        catch (Exception)
-        {
-            // A metric listener that throws must not turn a failure the mesh contained into one of the app's calls.
-        }
-
-        runtime.ReportExtensionFailure(nameof(HttpClientObserver), exception);
-    }
+        => ListenerFailure.Report(runtime, ListenerName, nameof(HttpClientObserver), exception);
 }
 
 /// <summary>gRPC status codes that say the endpoint, not the request, is at fault.</summary>
 public static class GrpcStatuses
 {
+    /// <summary>The header, or trailer, that carries a gRPC call's status.</summary>
+    internal const string Header = "grpc-status";
+
     /// <summary>True for UNAVAILABLE (14), INTERNAL (13), UNKNOWN (2), DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED (8).</summary>
     public static bool IsEndpointFailure(string status) => status is "14" or "13" or "2" or "4" or "8";
 }

@@ -10,6 +10,8 @@ public sealed class MeshCall
 {
     private int _completed;
 
+    private bool _answered;
+
     private readonly Activity? _span;
 
     internal MeshCall(MeshRuntime runtime, MeshService service, CompiledRoute route, Endpoint endpoint, string? lane, Uri originalUri, Uri routedUri, long startTimestamp, Activity? span)
@@ -59,6 +61,17 @@ public sealed class MeshCall
     /// <summary>When the attempt started, as <see cref="TimeProvider.GetTimestamp"/>.</summary>
     public long StartTimestamp { get; }
 
+    /// <summary>
+    /// The endpoint answered (response headers) but the attempt's outcome is still to come, as a gRPC status in
+    /// trailers: the attempt leaves the endpoint's in-flight count now, as an answered request does, so that a call
+    /// the application never finishes holds nothing of the endpoint; <see cref="Complete"/> reports the outcome.
+    /// </summary>
+    internal void Answered()
+    {
+        _answered = true;
+        MeshRuntime.OnCallAnswered(Endpoint);
+    }
+
     /// <summary>Reports the outcome once; later reports of the same attempt are ignored.</summary>
     public void Complete(OutcomeKind kind, int statusCode)
     {
@@ -78,9 +91,15 @@ public sealed class MeshCall
             }
 
             _span.SetStatus(outcome.IsFailure ? ActivityStatusCode.Error : ActivityStatusCode.Ok);
+
+            // Stopping an activity makes the one current at its start current again. The span was never current, and
+            // the attempt may end in another flow than it started (a gRPC call ends in grpc-dotnet's), whose current
+            // activity must stay what it is for the code that runs after the mesh there.
+            var current = Activity.Current;
             _span.Stop();
+            Activity.Current = current;
         }
 
-        Runtime.OnCallCompleted(outcome);
+        Runtime.OnCallCompleted(outcome, _answered);
     }
 }

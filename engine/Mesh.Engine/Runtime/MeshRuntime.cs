@@ -283,6 +283,16 @@ public sealed partial class MeshRuntime : IDisposable
         endpoint.State.OnStarted();
     }
 
+    /// <summary>
+    /// Takes back a call marked as started whose outcome will never be known: it leaves <paramref name="endpoint"/>'s
+    /// in-flight count and is reported nowhere else, since nothing was learned about the endpoint.
+    /// </summary>
+    public static void OnCallAbandoned(Endpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        endpoint.State.OnAbandoned();
+    }
+
     /// <summary>Reports how a call ended: endpoint counters, metrics, then every observer, each isolated.</summary>
     public void OnCallCompleted(in CallOutcome outcome)
     {

@@ -50,7 +50,18 @@ internal sealed class MeshRuntimeHandler(MeshRuntime runtime) : DelegatingHandle
         // (a host shutting down, a runtime used without its hosted service).
         using (MeshAgent.UseRuntime(runtime))
         {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // HttpClient's response and exception events end every routed attempt before its exception gets
+                // here, unless another diagnostic subscriber threw around the send; such an attempt would otherwise
+                // stay counted in flight on its endpoint.
+                MeshCall.AbandonOpen(request);
+                throw;
+            }
         }
     }
 }

@@ -59,6 +59,32 @@ public sealed class ResilienceTests
         Assert.Equal(1, state.Failures);
     }
 
+    [Fact]
+    public async Task Retry_SubscriberThrowsAfterEachResponse_EveryAttemptAbandoned_NoEndpointLeftInFlight()
+    {
+        await using var a = await TestBackend.StartAsync("a");
+        await using var b = await TestBackend.StartAsync("b");
+        var json = TwoEndpoints(a, b, """ "retry": { "maxAttempts": 2, "on": ["connectFailure"] } """);
+        await using var host = await MeshHost.StartAsync(json, m => m.AddResilience());
+        var client = host.Client;
+        var endpoints = host.Runtime.Snapshot.Services["orders"].Endpoints;
+        await client.GetStringAsync("http://orders/");
+
+        // Each attempt reaches its endpoint, then the subscriber fails HttpClient's send in its finally, before the
+        // response event that would complete the attempt, with a connection error that the policy retries. The
+        // retry replaces the first attempt's call on the request: the handler must end that one itself.
+        using var thrower = new ThrowingHttpSubscriber(
+            "System.Net.Http.Response",
+            SubscriberFailure.InPredicate,
+            () => new HttpRequestException(HttpRequestError.ConnectionError, "a diagnostic subscriber fails on purpose"));
+        thrower.Armed = true;
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync("http://orders/"));
+        thrower.Armed = false;
+
+        Assert.Equal(3, a.Requests + b.Requests);
+        Assert.All(endpoints, e => Assert.Equal(0, e.State.ActiveRequests));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -197,6 +197,38 @@ public sealed class AddMeshTests
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task FactoryClient_SubscriberThrowsAfterTheResponse_AttemptAbandoned_NotLeftInFlight()
+    {
+        await using var backend = await TestBackend.StartAsync("answered");
+        using var file = new TempFile();
+        file.Write(Config(backend, "a"));
+        using var host = await StartHostAsync(file.Path, _ => { });
+        var runtime = host.Services.GetRequiredService<MeshRuntime>();
+        var outcomes = new OutcomeRecorder();
+        runtime.AddObserver(outcomes);
+        var state = runtime.Snapshot.Services["orders"].EndpointsById["a"].State;
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
+        Assert.Equal("answered", await client.GetStringAsync("http://orders/"));
+
+        // Asked before the mesh whether to raise the response event, in the finally of HttpClient's send: the
+        // endpoint answered, but the event that would complete the attempt is never raised. Only the mesh's handler
+        // around the send sees the exception go by.
+        using var thrower = new ThrowingHttpSubscriber("System.Net.Http.Response", SubscriberFailure.InPredicate);
+        thrower.Armed = true;
+        await Assert.ThrowsAsync<ThrowingHttpSubscriber.Failure>(() => client.GetStringAsync("http://orders/"));
+        thrower.Armed = false;
+
+        Assert.Equal(2, backend.Requests);
+        Assert.Equal(0, state.ActiveRequests);
+
+        // Abandoned: neither a request nor a failure of the endpoint, nor an outcome.
+        Assert.Equal(1, state.Requests);
+        Assert.Equal(0, state.Failures);
+        Assert.Equal([OutcomeKind.Success], outcomes.Kinds);
+        await host.StopAsync();
+    }
+
     private static async Task<IHost> StartHostAsync(string path, Action<IMeshBuilder> configure)
     {
         var builder = Host.CreateApplicationBuilder();

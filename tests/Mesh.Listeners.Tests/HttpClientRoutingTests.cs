@@ -157,6 +157,43 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
         Assert.Equal(RouteStatus.LaneRejected, ex.Status);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Get_NoEndpoint_UnderHttpClientActivity_ActivityStoppedInError_CurrentRestored(bool synchronous)
+    {
+        using var mesh = Attach("""{ "services": { "orders": { "endpoints": [] } } }""");
+        using var client = new HttpClient();
+        using var parent = new Activity("test-parent").Start();
+        var stopped = new ConcurrentQueue<Activity>();
+
+        // A tracing SDK's listener on HttpClient's source: HttpClient then starts its activity before it raises the
+        // start event, which the mesh routes (and here rejects) from.
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "System.Net.Http",
+
+            // This test's trace only: the source is process-wide and other tests send through it in parallel.
+            Sample = (ref ActivityCreationOptions<ActivityContext> options)
+                => options.Parent.TraceId == parent.TraceId ? ActivitySamplingResult.AllDataAndRecorded : ActivitySamplingResult.None,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/");
+
+        var ex = synchronous
+            ? Assert.Throws<MeshRoutingException>(() => client.Send(request))
+            : await Assert.ThrowsAsync<MeshRoutingException>(() => client.SendAsync(request));
+
+        Assert.Equal(RouteStatus.NoEndpoint, ex.Status);
+        var activity = Assert.Single(stopped);
+        Assert.Equal("System.Net.Http.HttpRequestOut", activity.OperationName);
+        Assert.Same(parent, activity.Parent);
+        Assert.Equal(ActivityStatusCode.Error, activity.Status);
+        Assert.Equal(typeof(MeshRoutingException).FullName, activity.GetTagItem("error.type"));
+        Assert.Same(parent, Activity.Current);
+    }
+
     [Fact]
     public async Task Outcomes_SuccessAndConnectFailure_ReportedOnce_ActiveCountReturnsToZero()
     {
@@ -250,6 +287,62 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
         Assert.Equal(1, _v1.Requests + _v2.Requests);
         Assert.Equal(1, mesh.Outcomes.Count(OutcomeKind.Success));
         Assert.Equal(0, mesh.Runtime.Snapshot.Services["orders"].Endpoints.Sum(e => e.State.ActiveRequests));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Get_InFlight_CountedOnItsEndpointUntilItsResponse(bool underActivity)
+    {
+        using var mesh = Attach(Config());
+        using var client = new HttpClient();
+        var state = mesh.Runtime.Snapshot.Services["orders"].EndpointsById["gray"].State;
+        var release = new TaskCompletionSource();
+        _gray.Handler = async context =>
+        {
+            await release.Task;
+            await context.Response.WriteAsync("late");
+        };
+        using var activity = underActivity ? new Activity("test").Start() : null;
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/");
+        request.Headers.Add("x-mesh-lane", "gray");
+
+        // The count is raised at the last question HttpClient asks before it sends, not when it routes: this pins
+        // that HttpClient still asks it, with or without its own activity.
+        var call = client.SendAsync(request);
+        await Eventually.UntilAsync(() => _gray.Requests > 0, "the request to reach the backend");
+        Assert.Equal(1, state.ActiveRequests);
+        release.SetResult();
+        using var response = await call;
+
+        Assert.Equal("late", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, state.ActiveRequests);
+        Assert.Equal(1, state.Requests);
+    }
+
+    [Theory]
+    [InlineData(SubscriberFailure.InPredicate)]
+    [InlineData(SubscriberFailure.InEvent)]
+    public async Task Get_SubscriberThrowsAfterRoutingBeforeTheSend_EndpointNotLeftInFlight(SubscriberFailure failure)
+    {
+        using var mesh = Attach(Config());
+        var endpoints = mesh.Runtime.Snapshot.Services["orders"].Endpoints;
+        using var client = new HttpClient();
+        Assert.StartsWith("orders-v", await client.GetStringAsync("http://orders/"), StringComparison.Ordinal);
+
+        // Subscribed after the mesh, so asked and told before it: the mesh routes on HttpClient's activity question,
+        // then this subscriber throws on the request event, the last step before HttpClient's try block. The send
+        // ends there, without the response or exception event that would complete the attempt.
+        using var thrower = new ThrowingHttpSubscriber("System.Net.Http.Request", failure);
+        thrower.Armed = true;
+        await Assert.ThrowsAsync<ThrowingHttpSubscriber.Failure>(() => client.GetStringAsync("http://orders/"));
+        thrower.Armed = false;
+
+        Assert.Equal(0, endpoints.Sum(e => e.State.ActiveRequests));
+        Assert.Equal(1, _v1.Requests + _v2.Requests);
+        Assert.StartsWith("orders-v", await client.GetStringAsync("http://orders/"), StringComparison.Ordinal);
+        Assert.Equal(0, endpoints.Sum(e => e.State.ActiveRequests));
+        Assert.Equal(2, mesh.Outcomes.Count(OutcomeKind.Success));
     }
 
     [Fact]

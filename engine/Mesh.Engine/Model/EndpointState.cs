@@ -52,6 +52,12 @@ public sealed class EndpointState
     /// </summary>
     public void OnAnswered() => Interlocked.Decrement(ref _active);
 
+    /// <summary>
+    /// Takes back a request marked as sent whose end will never be reported (the send was abandoned before the
+    /// outcome could be seen): it leaves the in-flight count without counting as a request, a success or a failure.
+    /// </summary>
+    public void OnAbandoned() => Interlocked.Decrement(ref _active);
+
     /// <summary>Marks a request as completed, and returns the failure streak after it.</summary>
     public int OnCompleted(bool failed) => OnCompleted(failed, answered: false);
 

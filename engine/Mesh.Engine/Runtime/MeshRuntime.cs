@@ -304,6 +304,16 @@ public sealed partial class MeshRuntime : IDisposable
     }
 
     /// <summary>
+    /// Takes back a call marked as started whose outcome will never be known: it leaves <paramref name="endpoint"/>'s
+    /// in-flight count and is reported nowhere else, since nothing was learned about the endpoint.
+    /// </summary>
+    public static void OnCallAbandoned(Endpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        endpoint.State.OnAbandoned();
+    }
+
+    /// <summary>
     /// Takes a call to <paramref name="endpoint"/> out of its in-flight count before the call's outcome is known (see
     /// <see cref="EndpointState.OnAnswered"/>); report the outcome later with <see cref="OnCallCompleted(in CallOutcome, bool)"/>.
     /// </summary>

@@ -41,23 +41,33 @@ internal sealed class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnumerable<
 /// <summary>Tags each request with the runtime of the client that sends it.</summary>
 internal sealed class MeshRuntimeHandler(MeshRuntime runtime) : DelegatingHandler
 {
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Options.Set(MeshRequestOptions.Runtime, runtime);
-
-        // The listener's first, cheap test asks the attached and the ambient runtimes whether they know the host. An
-        // attached runtime is asked anyway, and the send goes on without an async frame of its own; otherwise (a host
-        // shutting down, a runtime used without its hosted service) the client's runtime is made ambient for the send
-        // so that its calls are still routed. A detach in the middle of a send leaves that send's later retries
-        // unrouted: shutting down is the only time it happens.
-        return MeshAgent.IsAttached(runtime) ? base.SendAsync(request, cancellationToken) : SendAsAmbientAsync(request, cancellationToken);
-    }
-
-    private async Task<HttpResponseMessage> SendAsAmbientAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        using (MeshAgent.UseRuntime(runtime))
+        try
         {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            // The listener's first, cheap test asks the attached and the ambient runtimes whether they know the host.
+            // An attached runtime is asked anyway; otherwise (a host shutting down, a runtime used without its hosted
+            // service) the client's runtime is made ambient for the send so that its calls are still routed. Only
+            // then: an async-local value costs every await of the send. A detach in the middle of a send leaves
+            // that send's later retries unrouted; shutting down is the only time it happens.
+            if (MeshAgent.IsAttached(runtime))
+            {
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+
+            using (MeshAgent.UseRuntime(runtime))
+            {
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception)
+        {
+            // HttpClient's response and exception events end every routed attempt before its exception gets here,
+            // unless another diagnostic subscriber threw around the send; such an attempt would otherwise stay
+            // counted in flight on its endpoint.
+            MeshCall.AbandonOpen(request);
+            throw;
         }
     }
 }

@@ -25,17 +25,19 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
     // that asked for it), that question is not put to the mesh; the start event then carries the request instead.
     private const string ActivityStartEvent = "System.Net.Http.HttpRequestOut.Start";
 
-    // Not asked for, but raised when another subscriber asks; routed from like the start event.
+    // Not asked for, but raised when another subscriber asks; routed from like the start event. Whether to raise it
+    // is the last question HttpClient puts to its listener before it sends (after the activity question and the
+    // start event, before its try block): the routed attempt is launched there, or at the event itself (see
+    // MeshCall.Launch).
     private const string RequestEvent = "System.Net.Http.Request";
     private const string ResponseEvent = "System.Net.Http.Response";
     private const string ExceptionEvent = "System.Net.Http.Exception";
 
-    private const string SpanName = "mesh.route";
-
     // The attempt in flight in this async flow. HttpClient routes (asks) and raises the response event from the same
     // async method, so the value set when routing is seen on response and nowhere else; it is how a canceled
     // attempt, whose response event carries no request, is still reported, and how calls the mesh did not route
-    // are told apart without touching their requests.
+    // are told apart without touching their requests. A send that throws before it goes takes the value with it,
+    // so a later request never sees an attempt that is not its own.
     private static readonly AsyncLocal<MeshCall?> CurrentCall = new();
 
     private static readonly HttpClientObserver Instance = new();
@@ -55,6 +57,12 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         if (arg1 is HttpRequestMessage request && name == ActivityName)
         {
             Route(request);
+            return false;
+        }
+
+        if (name == RequestEvent)
+        {
+            LaunchCurrentCall();
             return false;
         }
 
@@ -78,6 +86,9 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
                     Route(request);
                 }
 
+                // Routed just now, or raised because a subscriber ahead of the mesh said yes and the mesh was not
+                // asked: either way the last point before the send.
+                LaunchCurrentCall();
                 break;
             case ResponseEvent:
                 OnResponse(value.Value);
@@ -146,7 +157,9 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         {
             // A deliberate rejection: the one exception the mesh throws into the application, raised before the
             // request leaves so that no connection is attempted to a name that cannot resolve.
-            throw new MeshRoutingException(decision.Service!.Name, decision.Status, decision.Reason!);
+            var rejection = new MeshRoutingException(decision.Service!.Name, decision.Status, decision.Reason!);
+            FailHttpClientActivity(runtime, rejection);
+            throw rejection;
         }
 
         if (decision.Status != RouteStatus.Routed)
@@ -158,7 +171,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         {
             var endpoint = decision.Endpoint!;
             var routed = endpoint.RequestUri(uri.PathAndQuery);
-            var call = new MeshCall(runtime, decision.Service!, decision.Route!, endpoint, decision.Lane, uri, routed, runtime.Time.GetTimestamp(), StartSpan(runtime, decision))
+            var call = new MeshCall(runtime, decision.Service!, decision.Route!, endpoint, decision.Lane, uri, routed, runtime.Time.GetTimestamp())
             {
                 CallerCancellation = callerCancellation,
             };
@@ -166,7 +179,6 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
             StampHeaders(request, snapshot, decision.Lane);
             request.Options.Set(MeshRequestOptions.Call, call);
             CurrentCall.Value = call;
-            MeshRuntime.OnCallStarted(endpoint);
             runtime.OnPicked(decision, request);
         }
         catch (Exception ex)
@@ -175,32 +187,58 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         }
     }
 
-    // A span only when someone listens to the Mesh source, so tracing costs nothing when it is off. It describes the
-    // routing of this attempt and is not made current: HttpClient created its own activity (if any) before this
-    // event, and the mesh must not change which activity the rest of the send runs under.
-    private static Activity? StartSpan(MeshRuntime runtime, RouteDecision decision)
+    // Launched once the request is about to go: from here on, HttpClient's try block ends the send with the
+    // response or exception event, which completes the attempt. A throw between routing and this point (another
+    // subscriber's activity question, start-event handler, or request-event question asked ahead of the mesh; an
+    // activity listener) ends the send before anything was counted. What this cannot cover, because the mesh sees
+    // nothing later before the try block nor anything inside it: a throw after this point and before the try (a
+    // subscriber asked after the mesh that throws on the request-event question, or in its handler of that event;
+    // a DistributedContextPropagator that throws as HttpClient injects headers), and a throw in HttpClient's finally
+    // ahead of the response event (a stop-event handler; the response-event question or handler of a subscriber
+    // ahead of the mesh). Such an attempt stays counted in flight: for factory clients the mesh's handlers abandon it
+    // as the exception goes by (MeshCall.AbandonOpen); for a plain new HttpClient() nothing of the mesh's sees that
+    // exception. Closing this too would need per-request bookkeeping (a finalizer, a registry of open attempts) that
+    // every call would pay for.
+    private static void LaunchCurrentCall()
     {
-        var source = runtime.Telemetry.ActivitySource;
-        if (!source.HasListeners())
+        if (CurrentCall.Value is not { } call)
         {
-            return null;
+            return;
         }
 
-        var span = source.CreateActivity(SpanName, ActivityKind.Internal);
-        if (span is null)
+        try
         {
-            return null;
+            call.Launch();
+        }
+        catch (Exception ex)
+        {
+            ReportListenerFailure(call.Runtime, ex);
+        }
+    }
+
+    // HttpClient starts its activity before the start and request events, and stops it in the finally of a try block
+    // that a throw from these events never enters: the rejection ends it the way that finally would (error.type and
+    // status, as for any failed send), so that its span is exported and it is no longer current. Routed from
+    // HttpClient's question there is none to end: HttpClient asks only when it has no activity and none is current.
+    // Another current activity (a subscriber's own) is not HttpClient's, and is left alone.
+    private static void FailHttpClientActivity(MeshRuntime runtime, MeshRoutingException rejection)
+    {
+        if (Activity.Current is not { OperationName: ActivityName, IsStopped: false } activity)
+        {
+            return;
         }
 
-        span.DisplayName = decision.Service!.Name;
-        span.SetTag("mesh.service", decision.Service.Name);
-        span.SetTag("mesh.endpoint", decision.Endpoint!.Id);
-        span.SetTag("mesh.route", decision.Route!.Name);
-        span.SetTag("mesh.lane", decision.Lane);
-        var current = Activity.Current;
-        span.Start();
-        Activity.Current = current;
-        return span;
+        try
+        {
+            activity.SetTag("error.type", rejection.GetType().FullName);
+            activity.SetStatus(ActivityStatusCode.Error, rejection.Message);
+            activity.Stop();
+        }
+        catch (Exception ex)
+        {
+            // A tracing listener that throws as the activity stops must not replace the rejection the app is owed.
+            ReportListenerFailure(runtime, ex);
+        }
     }
 
     private static void StampHeaders(HttpRequestMessage request, MeshSnapshot snapshot, string? lane)

@@ -8,15 +8,20 @@ namespace Mesh.Http;
 /// <summary>One routed attempt: what was picked, when, and whether its outcome was reported.</summary>
 public sealed class MeshCall
 {
+    private const string SpanName = "mesh.route";
+
     private int _completed;
 
+    // Set by Launch, on the thread that routes, before the request is handed on; read when the attempt ends, which
+    // the send's own continuations order after it.
+    private bool _launched;
+
+    // Set when the endpoint answered and the outcome is left to the end of a gRPC call (Answered).
     private bool _answered;
+    private Activity? _span;
 
-    private readonly Activity? _span;
-
-    internal MeshCall(MeshRuntime runtime, MeshService service, CompiledRoute route, Endpoint endpoint, string? lane, Uri originalUri, Uri routedUri, long startTimestamp, Activity? span)
+    internal MeshCall(MeshRuntime runtime, MeshService service, CompiledRoute route, Endpoint endpoint, string? lane, Uri originalUri, Uri routedUri, long startTimestamp)
     {
-        _span = span;
         Runtime = runtime;
         Service = service;
         Route = route;
@@ -62,6 +67,23 @@ public sealed class MeshCall
     public long StartTimestamp { get; }
 
     /// <summary>
+    /// Counts the attempt in flight on its endpoint and starts its span, once. The listener calls this at the last
+    /// point it sees before HttpClient sends, not when it routes: what runs in between (another diagnostic
+    /// subscriber) may throw, and such a send ends without the events that would complete the attempt.
+    /// </summary>
+    internal void Launch()
+    {
+        if (_launched)
+        {
+            return;
+        }
+
+        _launched = true;
+        MeshRuntime.OnCallStarted(Endpoint);
+        _span = StartSpan();
+    }
+
+    /// <summary>
     /// The endpoint answered (response headers) but the attempt's outcome is still to come, as a gRPC status in
     /// trailers: the attempt leaves the endpoint's in-flight count now, as an answered request does, so that a call
     /// the application never finishes holds nothing of the endpoint; <see cref="Complete"/> reports the outcome.
@@ -80,8 +102,15 @@ public sealed class MeshCall
             return;
         }
 
+        // HttpClient reports an outcome only after the point where the listener launches the attempt. Were a runtime
+        // ever to skip that point, launching here keeps the endpoint's in-flight count from going below zero.
+        Launch();
         var duration = Runtime.Time.GetElapsedTime(StartTimestamp);
         var outcome = new CallOutcome(Service, Endpoint, Route.Name, kind, statusCode, duration);
+
+        // The endpoint's accounting before the span: a tracing listener that throws as the span stops must not leave
+        // the attempt counted in flight.
+        Runtime.OnCallCompleted(outcome, _answered);
         if (_span is not null)
         {
             _span.SetTag("mesh.outcome", MeshRuntime.OutcomeName(kind));
@@ -99,7 +128,78 @@ public sealed class MeshCall
             _span.Stop();
             Activity.Current = current;
         }
+    }
 
-        Runtime.OnCallCompleted(outcome, _answered);
+    /// <summary>
+    /// Ends an attempt whose outcome will never be reported: the exception that ended its send surfaced without
+    /// HttpClient's response or exception event (another diagnostic subscriber threw around the send). The attempt
+    /// leaves its endpoint's in-flight count and its span ends in error; it counts as no request, success or
+    /// failure, since nothing was learned about the endpoint. Does nothing to an attempt already ended.
+    /// </summary>
+    public void Abandon()
+    {
+        // An answered call already left the in-flight count, and its outcome is still to come from the gRPC call's end.
+        if (_answered || !_launched || Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return;
+        }
+
+        MeshRuntime.OnCallAbandoned(Endpoint);
+        if (_span is not null)
+        {
+            _span.SetStatus(ActivityStatusCode.Error, "abandoned: the attempt's outcome was never reported");
+            _span.Stop();
+        }
+    }
+
+    /// <summary>
+    /// Ends the attempt of <paramref name="request"/> if the listener routed it and it has not ended: for a handler
+    /// around the send, as the send's exception goes by. Never throws, so that exception goes on unchanged.
+    /// </summary>
+    public static void AbandonOpen(HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!request.Options.TryGetValue(MeshRequestOptions.Call, out var call))
+        {
+            return;
+        }
+
+        try
+        {
+            call.Abandon();
+        }
+        catch (Exception ex)
+        {
+            // A tracing listener that throws as the span stops; the in-flight count was taken back before.
+            call.Runtime.ReportExtensionFailure(nameof(MeshCall), ex);
+        }
+    }
+
+    // A span only when someone listens to the Mesh source, so tracing costs nothing when it is off. It describes the
+    // routing of this attempt and is not made current: HttpClient created its own activity (if any) before the
+    // attempt was launched, and the mesh must not change which activity the rest of the send runs under.
+    private Activity? StartSpan()
+    {
+        var source = Runtime.Telemetry.ActivitySource;
+        if (!source.HasListeners())
+        {
+            return null;
+        }
+
+        var span = source.CreateActivity(SpanName, ActivityKind.Internal);
+        if (span is null)
+        {
+            return null;
+        }
+
+        span.DisplayName = Service.Name;
+        span.SetTag("mesh.service", Service.Name);
+        span.SetTag("mesh.endpoint", Endpoint.Id);
+        span.SetTag("mesh.route", Route.Name);
+        span.SetTag("mesh.lane", Lane);
+        var current = Activity.Current;
+        span.Start();
+        Activity.Current = current;
+        return span;
     }
 }

@@ -30,7 +30,7 @@ h2h_rounds=${H2H_ROUNDS:-$rounds}
 clients=${CLIENTS:-3}
 concurrency=${CONCURRENCY:-8}
 # Subsets for quick experiments, e.g. MODES="direct hook" WORK_MS="0"; the published tables use the defaults.
-modes=${MODES:-direct hook factory addmesh nginx yarp}
+modes=${MODES:-direct control hook factory addmesh nginx yarp}
 work_variants=${WORK_MS:-0 1}
 work=$(mktemp -d)
 pids=()

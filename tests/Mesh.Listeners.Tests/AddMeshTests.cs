@@ -65,10 +65,7 @@ public sealed class AddMeshTests
         await using var backend = await TestBackend.StartAsync("still routed");
         using var file = new TempFile();
         file.Write(Config(backend, "s"));
-        var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddMesh(o => o.UseFile(file.Path));
-        using var host = builder.Build();
-        await host.StartAsync();
+        using var host = await StartHostAsync(file.Path, _ => { });
         var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
         var runtime = host.Services.GetRequiredService<MeshRuntime>();
         Assert.True(MeshAgent.IsAttached(runtime));
@@ -114,10 +111,7 @@ public sealed class AddMeshTests
         await using var backend = await TestBackend.StartAsync("routed");
         using var file = new TempFile();
         file.Write(Config(backend, "r"));
-        var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddMesh(o => o.UseFile(file.Path));
-        using var host = builder.Build();
-        await host.StartAsync();
+        using var host = await StartHostAsync(file.Path, _ => { });
         var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
         var runtime = host.Services.GetRequiredService<MeshRuntime>();
         Assert.Equal("routed", await client.GetStringAsync("http://orders/"));

@@ -76,8 +76,9 @@ internal sealed class MeshResilienceHandler(MeshRuntime runtime, ServicePipeline
         catch (Exception ex) when (ex is not MeshRoutingException)
         {
             // The next attempt replaces this one's call on the request: end it now if HttpClient's events could not
-            // (another diagnostic subscriber threw around the send), or it stays counted in flight.
-            MeshCall.AbandonOpen(request);
+            // (a canceled send, a per-try timeout among them; another diagnostic subscriber that threw around the
+            // send), or it stays counted in flight.
+            MeshCall.EndOpen(request, ex);
             return Outcome.FromException<HttpResponseMessage>(ex);
         }
         finally

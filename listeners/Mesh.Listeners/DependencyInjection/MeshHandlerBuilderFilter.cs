@@ -61,12 +61,12 @@ internal sealed class MeshRuntimeHandler(MeshRuntime runtime) : DelegatingHandle
                 return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception)
+        catch (Exception ex)
         {
             // HttpClient's response and exception events end every routed attempt before its exception gets here,
-            // unless another diagnostic subscriber threw around the send; such an attempt would otherwise stay
-            // counted in flight on its endpoint.
-            MeshCall.AbandonOpen(request);
+            // except a canceled one (that response event carries no request) and one another diagnostic subscriber
+            // broke; either would otherwise stay counted in flight on its endpoint until its request is collected.
+            MeshCall.EndOpen(request, ex);
             throw;
         }
     }

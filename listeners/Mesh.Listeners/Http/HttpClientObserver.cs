@@ -33,20 +33,23 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
     private const string ResponseEvent = "System.Net.Http.Response";
     private const string ExceptionEvent = "System.Net.Http.Exception";
 
-    // The attempt in flight in this async flow. HttpClient routes (asks) and raises the response event from the same
-    // async method, so the value set when routing is seen on response and nowhere else; it is how a canceled
-    // attempt, whose response event carries no request, is still reported, and how calls the mesh did not route
-    // are told apart without touching their requests. A send that throws before it goes takes the value with it,
-    // so a later request never sees an attempt that is not its own.
-    private static readonly AsyncLocal<MeshCall?> CurrentCall = new();
+    // The attempt routed on this thread and not launched yet. HttpClient asks the activity question (or raises the
+    // start event), then the request-event question, synchronously on one thread before its first await: the
+    // attempt passes from one to the other here. Not an async-local value: one set in the send would make every
+    // later await of it carry an execution context, about 1 µs per call. The response and exception events find the
+    // attempt on the request instead (MeshRequestOptions.Call); a canceled send, whose response event carries no
+    // request, is ended by the mesh's handlers (factory clients) or, for a plain HttpClient, once the request is
+    // collected (see MeshCall).
+    [ThreadStatic]
+    private static MeshCall? t_pending;
 
     private static readonly HttpClientObserver Instance = new();
 
     // One fetcher per payload type: a fetcher caches the accessor of the last type it saw.
     private readonly PropertyFetcher<HttpRequestMessage> _startRequestFetcher = new("Request");
     private readonly PropertyFetcher<HttpRequestMessage> _requestEventFetcher = new("Request");
+    private readonly PropertyFetcher<HttpRequestMessage> _exceptionRequestFetcher = new("Request");
     private readonly PropertyFetcher<HttpResponseMessage> _responseFetcher = new("Response");
-    private readonly PropertyFetcher<TaskStatus> _statusFetcher = new("RequestTaskStatus");
 
     public static ListenerObserver Registration { get; } = new(ListenerName, Instance, Instance.IsEnabled);
 
@@ -56,13 +59,15 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
     {
         if (arg1 is HttpRequestMessage request && name == ActivityName)
         {
-            Route(request);
+            // Asked first for every send without an activity: whatever an earlier send left here is not this one's.
+            t_pending = null;
+            t_pending = Route(request);
             return false;
         }
 
         if (name == RequestEvent)
         {
-            LaunchCurrentCall();
+            LaunchPending();
             return false;
         }
 
@@ -76,25 +81,25 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
             case ActivityStartEvent:
                 if (_startRequestFetcher.TryFetch(value.Value, out var started))
                 {
-                    Route(started);
+                    RouteFromEvent(started);
                 }
 
                 break;
             case RequestEvent:
                 if (_requestEventFetcher.TryFetch(value.Value, out var request))
                 {
-                    Route(request);
+                    RouteFromEvent(request);
                 }
 
                 // Routed just now, or raised because a subscriber ahead of the mesh said yes and the mesh was not
                 // asked: either way the last point before the send.
-                LaunchCurrentCall();
+                LaunchPending();
                 break;
             case ResponseEvent:
                 OnResponse(value.Value);
                 break;
             case ExceptionEvent:
-                OnException();
+                OnException(value.Value);
                 break;
         }
     }
@@ -107,24 +112,40 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
     {
     }
 
-    private static void Route(HttpRequestMessage request)
+    // An event that carries the request: the start event when HttpClient has an activity (the question was not asked),
+    // or the request event another subscriber asked for. The attempt pending on this thread stays when the event is
+    // about the request it was routed for (asked about again), and is dropped otherwise.
+    private static void RouteFromEvent(HttpRequestMessage request)
+    {
+        if (Route(request) is { } call)
+        {
+            t_pending = call;
+        }
+        else if (t_pending is { } pending && !ReferenceEquals(pending.RoutedUri, request.RequestUri))
+        {
+            t_pending = null;
+        }
+    }
+
+    // The attempt routed, or null when the request is not the mesh's to route (or was routed already).
+    private static MeshCall? Route(HttpRequestMessage request)
     {
         if (request.RequestUri is not { IsAbsoluteUri: true } uri || !MeshAgent.MayRoute(uri.Host))
         {
-            return;
+            return null;
         }
 
         // Asked about again for the same attempt (the start event after the question, or a third party's request
         // event): the request already goes to the endpoint picked.
-        if (CurrentCall.Value is { } current && ReferenceEquals(current.RoutedUri, uri))
+        if (t_pending is { } pending && ReferenceEquals(pending.RoutedUri, uri))
         {
-            return;
+            return null;
         }
 
         var runtime = MeshAgent.Resolve(request);
         if (runtime is null)
         {
-            return;
+            return null;
         }
 
         RouteDecision decision;
@@ -135,7 +156,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
             snapshot = runtime.Snapshot;
             if (!snapshot.Enabled || !snapshot.TryGetService(uri.Host, out _))
             {
-                return;
+                return null;
             }
 
             var lane = request.Headers.NonValidated.TryGetValues(snapshot.LaneHeader, out var laneValues) && laneValues.Count > 0
@@ -150,7 +171,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         catch (Exception ex)
         {
             ReportListenerFailure(runtime, ex);
-            return;
+            return null;
         }
 
         if (decision.Status is RouteStatus.NoEndpoint or RouteStatus.LaneRejected)
@@ -164,7 +185,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
 
         if (decision.Status != RouteStatus.Routed)
         {
-            return;
+            return null;
         }
 
         try
@@ -178,33 +199,34 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
             request.RequestUri = routed;
             StampHeaders(request, snapshot, decision.Lane);
             request.Options.Set(MeshRequestOptions.Call, call);
-            CurrentCall.Value = call;
             runtime.OnPicked(decision, request);
+            return call;
         }
         catch (Exception ex)
         {
             ReportListenerFailure(runtime, ex);
+            return null;
         }
     }
 
     // Launched once the request is about to go: from here on, HttpClient's try block ends the send with the
-    // response or exception event, which completes the attempt. A throw between routing and this point (another
-    // subscriber's activity question, start-event handler, or request-event question asked ahead of the mesh; an
-    // activity listener) ends the send before anything was counted. What this cannot cover, because the mesh sees
-    // nothing later before the try block nor anything inside it: a throw after this point and before the try (a
-    // subscriber asked after the mesh that throws on the request-event question, or in its handler of that event;
-    // a DistributedContextPropagator that throws as HttpClient injects headers), and a throw in HttpClient's finally
-    // ahead of the response event (a stop-event handler; the response-event question or handler of a subscriber
-    // ahead of the mesh). Such an attempt stays counted in flight: for factory clients the mesh's handlers abandon it
-    // as the exception goes by (MeshCall.AbandonOpen); for a plain new HttpClient() nothing of the mesh's sees that
-    // exception. Closing this too would need per-request bookkeeping (a finalizer, a registry of open attempts) that
-    // every call would pay for.
-    private static void LaunchCurrentCall()
+    // response or exception event, which completes the attempt (a cancellation aside: see t_pending). A throw between
+    // routing and this point (another subscriber's activity question, start-event handler, or request-event question
+    // asked ahead of the mesh; an activity listener) ends the send before anything was counted. A throw after this
+    // point and before the try (a subscriber asked after the mesh that throws on the request-event question, or in
+    // its handler of that event; a DistributedContextPropagator that throws as HttpClient injects headers), or in
+    // HttpClient's finally ahead of the response event (a stop-event handler; the response-event question or handler
+    // of a subscriber ahead of the mesh), leaves the attempt counted in flight until the mesh's handlers see the
+    // exception go by (factory clients: MeshCall.EndOpen) or, for a plain new HttpClient(), until its request is
+    // collected (MeshCall's finalizer).
+    private static void LaunchPending()
     {
-        if (CurrentCall.Value is not { } call)
+        if (t_pending is not { } call)
         {
             return;
         }
+
+        t_pending = null;
 
         try
         {
@@ -266,25 +288,19 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
     }
 
     // Reporting runs the runtime's observers and metric listeners; none of them may fail the application's call.
+    // A send that ended without a response (canceled, failed) raises this event with no response and no request;
+    // a failure also raises the exception event, which carries the request, and a cancellation is ended elsewhere
+    // (see t_pending).
     private void OnResponse(object? payload)
     {
-        var call = CurrentCall.Value;
-        if (call is null)
+        if (!_responseFetcher.TryFetch(payload, out var response) || !TryGetCall(response.RequestMessage, out var call))
         {
             return;
         }
 
-        CurrentCall.Value = null;
         try
         {
-            if (_responseFetcher.TryFetch(payload, out var response))
-            {
-                Complete(call, response);
-            }
-            else if (_statusFetcher.TryFetch(payload, out var status) && status == TaskStatus.Canceled)
-            {
-                call.Complete(call.CanceledOutcome, 0);
-            }
+            Complete(call, response);
         }
         catch (Exception ex)
         {
@@ -292,10 +308,9 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         }
     }
 
-    private static void OnException()
+    private void OnException(object? payload)
     {
-        var call = CurrentCall.Value;
-        if (call is null)
+        if (!_exceptionRequestFetcher.TryFetch(payload, out var request) || !TryGetCall(request, out var call))
         {
             return;
         }
@@ -310,6 +325,12 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         {
             ReportListenerFailure(call.Runtime, ex);
         }
+    }
+
+    private static bool TryGetCall(HttpRequestMessage? request, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MeshCall? call)
+    {
+        call = null;
+        return request is not null && request.Options.TryGetValue(MeshRequestOptions.Call, out call);
     }
 
     private static void Complete(MeshCall call, HttpResponseMessage response)

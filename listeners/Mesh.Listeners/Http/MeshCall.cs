@@ -94,6 +94,30 @@ public sealed class MeshCall
         MeshRuntime.OnCallAnswered(Endpoint);
     }
 
+    /// <summary>
+    /// The backstop of an attempt that no event ends: HttpClient's response event for a canceled send carries no
+    /// request to find it by, and a send another diagnostic subscriber breaks raises none. Factory clients' handlers
+    /// end such attempts as the exception passes them; for a plain HttpClient nothing of the mesh's sees it, and the
+    /// attempt is reported canceled (leaving its endpoint's in-flight count) once its request has been collected.
+    /// Every attempt ended otherwise is taken off the finalization queue at once.
+    /// </summary>
+    ~MeshCall()
+    {
+        if (Volatile.Read(ref _completed) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Complete(CanceledOutcome, 0);
+        }
+        catch (Exception ex)
+        {
+            ListenerFailure.Report(Runtime, HttpClientObserver.ListenerName, nameof(MeshCall), ex);
+        }
+    }
+
     /// <summary>Reports the outcome once; later reports of the same attempt are ignored.</summary>
     public void Complete(OutcomeKind kind, int statusCode)
     {
@@ -101,6 +125,8 @@ public sealed class MeshCall
         {
             return;
         }
+
+        GC.SuppressFinalize(this);
 
         // HttpClient reports an outcome only after the point where the listener launches the attempt. Were a runtime
         // ever to skip that point, launching here keeps the endpoint's in-flight count from going below zero.
@@ -144,6 +170,7 @@ public sealed class MeshCall
             return;
         }
 
+        GC.SuppressFinalize(this);
         MeshRuntime.OnCallAbandoned(Endpoint);
         if (_span is not null)
         {
@@ -154,9 +181,13 @@ public sealed class MeshCall
 
     /// <summary>
     /// Ends the attempt of <paramref name="request"/> if the listener routed it and it has not ended: for a handler
-    /// around the send, as the send's exception goes by. Never throws, so that exception goes on unchanged.
+    /// around the send, as the send's <paramref name="exception"/> goes by. A cancellation is reported as such (a
+    /// timeout when the application's own call was not canceled: see <see cref="CanceledOutcome"/>), since
+    /// HttpClient's response event for a canceled send carries no request to find the attempt by; any other
+    /// exception that gets here without HttpClient's events having ended the attempt came from another diagnostic
+    /// subscriber, and the attempt is abandoned. Never throws, so that exception goes on unchanged.
     /// </summary>
-    public static void AbandonOpen(HttpRequestMessage request)
+    public static void EndOpen(HttpRequestMessage request, Exception exception)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!request.Options.TryGetValue(MeshRequestOptions.Call, out var call))
@@ -166,11 +197,18 @@ public sealed class MeshCall
 
         try
         {
-            call.Abandon();
+            if (exception is OperationCanceledException)
+            {
+                call.Complete(call.CanceledOutcome, 0);
+            }
+            else
+            {
+                call.Abandon();
+            }
         }
         catch (Exception ex)
         {
-            // A tracing listener that throws as the span stops; the in-flight count was taken back before.
+            // An observer or tracing listener that throws; the in-flight count was taken back before.
             call.Runtime.ReportExtensionFailure(nameof(MeshCall), ex);
         }
     }

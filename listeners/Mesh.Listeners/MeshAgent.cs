@@ -82,21 +82,21 @@ public static class MeshAgent
     internal static bool MayRoute(string host) => AnyKnows(host, static (snapshot, host) => snapshot.TryGetService(host, out _));
 
     /// <summary>
-    /// Whether an attached runtime, or the ambient one, has an endpoint at <paramref name="address"/>: the cheap first
-    /// test at the end of a call, which lets calls the mesh cannot have routed end without their request being touched.
+    /// Whether an attached runtime, or the ambient one, has an endpoint at <paramref name="host"/>: the cheap first test
+    /// at the end of a call, which lets calls the mesh cannot have routed end without their request being touched.
     /// </summary>
-    internal static bool MayHaveRouted(Uri address) => AnyKnows(address, static (snapshot, address) => snapshot.IsEndpointAddress(address));
+    internal static bool MayHaveRouted(string host) => AnyKnows(host, static (snapshot, host) => snapshot.IsEndpointHost(host));
 
-    private static bool AnyKnows<T>(T key, Func<MeshSnapshot, T, bool> knows)
+    private static bool AnyKnows(string host, Func<MeshSnapshot, string, bool> knows)
     {
-        if (AmbientRuntime.Value is { } ambient && knows(ambient.Snapshot, key))
+        if (AmbientRuntime.Value is { } ambient && knows(ambient.Snapshot, host))
         {
             return true;
         }
 
         foreach (var runtime in Volatile.Read(ref _runtimes))
         {
-            if (knows(runtime.Snapshot, key))
+            if (knows(runtime.Snapshot, host))
             {
                 return true;
             }

@@ -19,7 +19,7 @@ public sealed class MeshSnapshot
     public const string DefaultCallerHeader = "x-mesh-caller";
 
     private readonly FrozenDictionary<string, MeshService>.AlternateLookup<ReadOnlySpan<char>> _byHost;
-    private readonly FrozenSet<(string Host, int Port)> _endpointAuthorities;
+    private readonly FrozenSet<string> _endpointHosts;
 
     internal MeshSnapshot(long version, MeshDocument document, FrozenDictionary<string, MeshService> services, string? serviceName, CallerSignature? callerSignature = null)
     {
@@ -28,8 +28,7 @@ public sealed class MeshSnapshot
         Document = document;
         Services = services;
         _byHost = services.GetAlternateLookup<ReadOnlySpan<char>>();
-        // Uri keeps hosts in lower case, so an ordinal comparison is a case-insensitive one here.
-        _endpointAuthorities = services.Values.SelectMany(s => s.Endpoints).Select(e => (e.Address.Host, e.Address.Port)).ToFrozenSet();
+        _endpointHosts = services.Values.SelectMany(s => s.Endpoints).Select(e => e.Address.Host).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         var settings = document.Mesh;
         Enabled = settings?.Enabled ?? true;
         LaneHeader = settings?.LaneHeader ?? DefaultLaneHeader;
@@ -77,14 +76,10 @@ public sealed class MeshSnapshot
         => _byHost.TryGetValue(host, out service);
 
     /// <summary>
-    /// Whether an endpoint listens at <paramref name="address"/>'s host and port: a request that went there may be one
-    /// the mesh routed, and is worth looking at when it ends.
+    /// Whether <paramref name="host"/> is the host of an endpoint: a request that went there may be one the mesh
+    /// routed, and is worth looking at when it ends.
     /// </summary>
-    public bool IsEndpointAddress(Uri address)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        return _endpointAuthorities.Contains((address.Host, address.Port));
-    }
+    public bool IsEndpointHost(string host) => _endpointHosts.Contains(host);
 
     /// <summary>
     /// Routes one request: first matching route, weighted destination, lane filter with fallback, then the

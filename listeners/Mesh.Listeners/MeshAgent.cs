@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Mesh.Http;
-using Mesh.Routing;
 using Mesh.Runtime;
 
 namespace Mesh;
@@ -79,24 +78,16 @@ public static class MeshAgent
     /// Whether an attached runtime, or the ambient one, knows <paramref name="host"/> as a service: the cheap first
     /// test that lets every other call pass through without its request being touched.
     /// </summary>
-    internal static bool MayRoute(string host) => AnyKnows(host, static (snapshot, host) => snapshot.TryGetService(host, out _));
-
-    /// <summary>
-    /// Whether an attached runtime, or the ambient one, has an endpoint at <paramref name="host"/>: the cheap first test
-    /// at the end of a call, which lets calls the mesh cannot have routed end without their request being touched.
-    /// </summary>
-    internal static bool MayHaveRouted(string host) => AnyKnows(host, static (snapshot, host) => snapshot.IsEndpointHost(host));
-
-    private static bool AnyKnows(string host, Func<MeshSnapshot, string, bool> knows)
+    internal static bool MayRoute(string host)
     {
-        if (AmbientRuntime.Value is { } ambient && knows(ambient.Snapshot, host))
+        if (AmbientRuntime.Value is { } ambient && ambient.Snapshot.TryGetService(host, out _))
         {
             return true;
         }
 
         foreach (var runtime in Volatile.Read(ref _runtimes))
         {
-            if (knows(runtime.Snapshot, host))
+            if (runtime.Snapshot.TryGetService(host, out _))
             {
                 return true;
             }

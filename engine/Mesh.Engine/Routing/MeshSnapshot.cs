@@ -19,7 +19,6 @@ public sealed class MeshSnapshot
     public const string DefaultCallerHeader = "x-mesh-caller";
 
     private readonly FrozenDictionary<string, MeshService>.AlternateLookup<ReadOnlySpan<char>> _byHost;
-    private readonly FrozenSet<string> _endpointHosts;
 
     internal MeshSnapshot(long version, MeshDocument document, FrozenDictionary<string, MeshService> services, string? serviceName, CallerSignature? callerSignature = null)
     {
@@ -28,7 +27,6 @@ public sealed class MeshSnapshot
         Document = document;
         Services = services;
         _byHost = services.GetAlternateLookup<ReadOnlySpan<char>>();
-        _endpointHosts = services.Values.SelectMany(s => s.Endpoints).Select(e => e.Address.Host).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         var settings = document.Mesh;
         Enabled = settings?.Enabled ?? true;
         LaneHeader = settings?.LaneHeader ?? DefaultLaneHeader;
@@ -74,12 +72,6 @@ public sealed class MeshSnapshot
     /// <summary>Finds the service a host names, if it is a mesh service.</summary>
     public bool TryGetService(ReadOnlySpan<char> host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MeshService? service)
         => _byHost.TryGetValue(host, out service);
-
-    /// <summary>
-    /// Whether <paramref name="host"/> is the host of an endpoint: a request that went there may be one the mesh
-    /// routed, and is worth looking at when it ends.
-    /// </summary>
-    public bool IsEndpointHost(string host) => _endpointHosts.Contains(host);
 
     /// <summary>
     /// Routes one request: first matching route, weighted destination, lane filter with fallback, then the

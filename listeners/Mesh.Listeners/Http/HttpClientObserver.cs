@@ -327,15 +327,10 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         }
     }
 
-    // The attempt a request carries. A request to a host that is no endpoint's was not routed (or was redirected
-    // away, and is then ended as a canceled attempt is) and is not touched: its options would be created to find
-    // nothing.
     private static bool TryGetCall(HttpRequestMessage? request, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MeshCall? call)
     {
         call = null;
-        return request?.RequestUri is { IsAbsoluteUri: true } uri
-            && MeshAgent.MayHaveRouted(uri.Host)
-            && request.Options.TryGetValue(MeshRequestOptions.Call, out call);
+        return request is not null && request.Options.TryGetValue(MeshRequestOptions.Call, out call);
     }
 
     private static void Complete(MeshCall call, HttpResponseMessage response)

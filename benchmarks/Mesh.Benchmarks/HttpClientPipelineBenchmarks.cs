@@ -25,7 +25,7 @@ public class HttpClientPipelineBenchmarks
     public void SetupMeshed()
     {
         var runtime = new MeshRuntime();
-        var errors = runtime.ApplyJson("""{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:5000" } ] } } }""", "benchmark");
+        var errors = runtime.ApplyJson("""{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:5001" } ] } } }""", "benchmark");
         if (errors.Count > 0)
         {
             throw new InvalidOperationException(string.Join("; ", errors));

@@ -71,10 +71,22 @@ internal sealed class GrpcClientObserver : IObserver<KeyValuePair<string, object
 
                 break;
             case StopEvent:
-                if (_stopRequestFetcher.TryFetch(value.Value, out var stopped) && stopped.Options.TryGetValue(Pending, out var pending))
+                if (!_stopRequestFetcher.TryFetch(value.Value, out var stopped))
+                {
+                    break;
+                }
+
+                if (stopped.Options.TryGetValue(Pending, out var pending))
                 {
                     _stopResponseFetcher.TryFetch(value.Value, out var response);
                     pending.Report(Classify(response));
+                }
+                else if (stopped.Options.TryGetValue(MeshRequestOptions.Call, out var call))
+                {
+                    // Ended before any response (canceled, or past its deadline): HttpClient's event for that carries
+                    // no request, so the call is ended here, at once, rather than when its request is collected.
+                    // Ended already (the usual case), it ignores this.
+                    EndCanceled(call);
                 }
 
                 break;
@@ -87,6 +99,18 @@ internal sealed class GrpcClientObserver : IObserver<KeyValuePair<string, object
 
     public void OnCompleted()
     {
+    }
+
+    private static void EndCanceled(MeshCall call)
+    {
+        try
+        {
+            call.Complete(OutcomeKind.Canceled, 0);
+        }
+        catch (Exception ex)
+        {
+            ListenerFailure.Report(call.Runtime, ListenerName, nameof(GrpcClientObserver), ex);
+        }
     }
 
     private static bool IsEnabled(string name, object? arg1, object? arg2)

@@ -188,11 +188,12 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
             return null;
         }
 
+        MeshCall? call = null;
         try
         {
             var endpoint = decision.Endpoint!;
             var routed = endpoint.RequestUri(uri.PathAndQuery);
-            var call = new MeshCall(runtime, decision.Service!, decision.Route!, endpoint, decision.Lane, uri, routed, runtime.Time.GetTimestamp())
+            call = new MeshCall(runtime, decision.Service!, decision.Route!, endpoint, decision.Lane, uri, routed, runtime.Time.GetTimestamp())
             {
                 CallerCancellation = callerCancellation,
             };
@@ -204,6 +205,8 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         }
         catch (Exception ex)
         {
+            // The request goes on as far as it got, untracked: the attempt is dropped without being counted.
+            call?.Abandon();
             ReportListenerFailure(runtime, ex);
             return null;
         }

@@ -98,19 +98,21 @@ public sealed class MeshCall
     /// The backstop of an attempt that no event ends: HttpClient's response event for a canceled send carries no
     /// request to find it by, and a send another diagnostic subscriber breaks raises none. Factory clients' handlers
     /// end such attempts as the exception passes them; for a plain HttpClient nothing of the mesh's sees it, and the
-    /// attempt is reported canceled (leaving its endpoint's in-flight count) once its request has been collected.
-    /// Every attempt ended otherwise is taken off the finalization queue at once.
+    /// attempt leaves its endpoint's in-flight count once its request has been collected. No outcome is reported
+    /// then: when it ended, and how, is not known. Every attempt ended otherwise is taken off the finalization queue
+    /// at once.
     /// </summary>
     ~MeshCall()
     {
-        if (Volatile.Read(ref _completed) != 0)
+        // An answered gRPC call already left the in-flight count; its outcome is its pending report's to give.
+        if (_answered || Interlocked.Exchange(ref _completed, 1) != 0 || !_launched)
         {
             return;
         }
 
         try
         {
-            Complete(CanceledOutcome, 0);
+            MeshRuntime.OnCallAbandoned(Endpoint);
         }
         catch (Exception ex)
         {
@@ -165,17 +167,25 @@ public sealed class MeshCall
     public void Abandon()
     {
         // An answered call already left the in-flight count, and its outcome is still to come from the gRPC call's end.
-        if (_answered || !_launched || Interlocked.Exchange(ref _completed, 1) != 0)
+        if (_answered || Interlocked.Exchange(ref _completed, 1) != 0)
         {
             return;
         }
 
         GC.SuppressFinalize(this);
+        if (!_launched)
+        {
+            // Never counted, never sent: nothing to take back.
+            return;
+        }
+
         MeshRuntime.OnCallAbandoned(Endpoint);
         if (_span is not null)
         {
             _span.SetStatus(ActivityStatusCode.Error, "abandoned: the attempt's outcome was never reported");
+            var current = Activity.Current;
             _span.Stop();
+            Activity.Current = current;
         }
     }
 

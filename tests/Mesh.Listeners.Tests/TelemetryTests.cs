@@ -92,7 +92,9 @@ public sealed class TelemetryTests
         Assert.Empty(runtime.ApplyJson($$"""{ "services": { "otel-orders": { "endpoints": [ { "id": "otel-1", "address": "{{ok.Address}}" } ] } } }""", "test"));
         var spans = new List<Activity>();
         var metrics = new List<OpenTelemetry.Metrics.Metric>();
-        using (var tracing = OpenTelemetry.Sdk.CreateTracerProviderBuilder().AddSource(MeshTelemetry.Name).AddInMemoryExporter(spans).Build())
+        // Always on: a test running in parallel may make HttpClient create an unrecorded activity of its own, which the
+        // default parent-based sampler would pass on to the mesh span.
+        using (var tracing = OpenTelemetry.Sdk.CreateTracerProviderBuilder().SetSampler(new OpenTelemetry.Trace.AlwaysOnSampler()).AddSource(MeshTelemetry.Name).AddInMemoryExporter(spans).Build())
         using (var meters = OpenTelemetry.Sdk.CreateMeterProviderBuilder().AddMeter(MeshTelemetry.Name).AddInMemoryExporter(metrics).Build())
         {
             using var attachment = MeshAgent.Attach(runtime);

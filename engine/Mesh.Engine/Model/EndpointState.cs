@@ -45,25 +45,20 @@ public sealed class EndpointState
     public void OnStarted() => Interlocked.Increment(ref _active);
 
     /// <summary>
-    /// Marks a request as answered before its outcome is known: it leaves the in-flight count now, and its outcome is
-    /// counted later by <see cref="OnCompleted(bool, bool)"/> with <c>answered</c> set. A gRPC call is answered with
-    /// its response headers and ends with the status in its trailers, which may come much later, or never for a
-    /// stream the application abandons.
+    /// Takes a request marked as sent out of the in-flight count without counting it as a request, a success or a
+    /// failure. Either its outcome comes later, through <see cref="OnCompleted(bool, bool)"/> with <c>answered</c> set
+    /// (a gRPC call is answered with its response headers and ends with the status in its trailers, which may come
+    /// much later, or never for a stream the application abandons), or it never comes (the send was abandoned before
+    /// the outcome could be seen).
     /// </summary>
-    public void OnAnswered() => Interlocked.Decrement(ref _active);
-
-    /// <summary>
-    /// Takes back a request marked as sent whose end will never be reported (the send was abandoned before the
-    /// outcome could be seen): it leaves the in-flight count without counting as a request, a success or a failure.
-    /// </summary>
-    public void OnAbandoned() => Interlocked.Decrement(ref _active);
+    public void LeaveInFlight() => Interlocked.Decrement(ref _active);
 
     /// <summary>Marks a request as completed, and returns the failure streak after it.</summary>
     public int OnCompleted(bool failed) => OnCompleted(failed, answered: false);
 
     /// <summary>
     /// Marks a request as completed, and returns the failure streak after it; <paramref name="answered"/> when
-    /// <see cref="OnAnswered"/> already took it out of the in-flight count.
+    /// <see cref="LeaveInFlight"/> already took it out of the in-flight count.
     /// </summary>
     public int OnCompleted(bool failed, bool answered)
     {

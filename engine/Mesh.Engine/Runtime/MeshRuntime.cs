@@ -304,23 +304,15 @@ public sealed partial class MeshRuntime : IDisposable
     }
 
     /// <summary>
-    /// Takes back a call marked as started whose outcome will never be known: it leaves <paramref name="endpoint"/>'s
-    /// in-flight count and is reported nowhere else, since nothing was learned about the endpoint.
+    /// Takes a call to <paramref name="endpoint"/> out of its in-flight count (see
+    /// <see cref="EndpointState.LeaveInFlight"/>): before its outcome is known, which is reported later with
+    /// <see cref="OnCallCompleted(in CallOutcome, bool)"/>, or for good when its outcome will never be known and nothing
+    /// was learned about the endpoint.
     /// </summary>
-    public static void OnCallAbandoned(Endpoint endpoint)
+    public static void OnCallLeftInFlight(Endpoint endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        endpoint.State.OnAbandoned();
-    }
-
-    /// <summary>
-    /// Takes a call to <paramref name="endpoint"/> out of its in-flight count before the call's outcome is known (see
-    /// <see cref="EndpointState.OnAnswered"/>); report the outcome later with <see cref="OnCallCompleted(in CallOutcome, bool)"/>.
-    /// </summary>
-    public static void OnCallAnswered(Endpoint endpoint)
-    {
-        ArgumentNullException.ThrowIfNull(endpoint);
-        endpoint.State.OnAnswered();
+        endpoint.State.LeaveInFlight();
     }
 
     /// <summary>Reports how a call ended: endpoint counters, metrics, then every observer, each isolated.</summary>
@@ -328,7 +320,7 @@ public sealed partial class MeshRuntime : IDisposable
 
     /// <summary>
     /// Reports how a call ended, as <see cref="OnCallCompleted(in CallOutcome)"/>; <paramref name="answered"/> when
-    /// <see cref="OnCallAnswered"/> already took it out of the in-flight count.
+    /// <see cref="OnCallLeftInFlight"/> already took it out of the in-flight count.
     /// </summary>
     public void OnCallCompleted(in CallOutcome outcome, bool answered)
     {

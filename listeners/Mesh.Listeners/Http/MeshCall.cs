@@ -91,7 +91,7 @@ public sealed class MeshCall
     internal void Answered()
     {
         _answered = true;
-        MeshRuntime.OnCallAnswered(Endpoint);
+        MeshRuntime.OnCallLeftInFlight(Endpoint);
     }
 
     /// <summary>
@@ -112,7 +112,7 @@ public sealed class MeshCall
 
         try
         {
-            MeshRuntime.OnCallAbandoned(Endpoint);
+            MeshRuntime.OnCallLeftInFlight(Endpoint);
         }
         catch (Exception ex)
         {
@@ -179,7 +179,7 @@ public sealed class MeshCall
             return;
         }
 
-        MeshRuntime.OnCallAbandoned(Endpoint);
+        MeshRuntime.OnCallLeftInFlight(Endpoint);
         if (_span is not null)
         {
             _span.SetStatus(ActivityStatusCode.Error, "abandoned: the attempt's outcome was never reported");

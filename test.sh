@@ -13,6 +13,10 @@ dotnet build Mesh.sln -c Release -nologo -v q
 # The startup-hook tests run apps under the published hook, as users do.
 export MESH_TEST_HOOK_DIR="$results/hook"
 dotnet publish listeners/Mesh.StartupHook -c Release --no-build -o "$MESH_TEST_HOOK_DIR" -nologo -v q
+# The compatibility matrix's apps: built from their own project files with the package versions real teams run,
+# outside this repository's central versions; cached under tests/compat/out (a cell is rebuilt only when it changed).
+export MESH_TEST_COMPAT_DIR="$PWD/tests/compat/out"
+tests/compat/build.sh "$MESH_TEST_COMPAT_DIR"
 status=0
 dotnet test Mesh.sln -c Release --no-build -nologo -v q \
   --logger "console;verbosity=normal" --logger trx --results-directory "$results" "$@" || status=$?

@@ -18,6 +18,9 @@ public sealed class ResilienceExtension : IOutboundExtension
     public int Order => 100;
 
     /// <inheritdoc />
+    public bool ResendsRequests => true;
+
+    /// <inheritdoc />
     public DelegatingHandler CreateHandler(MeshRuntime runtime)
     {
         // One pipeline set per runtime, shared by every client, so breakers see all of the app's calls.

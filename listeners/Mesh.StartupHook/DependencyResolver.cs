@@ -7,17 +7,17 @@ namespace Mesh.StartupHook;
 /// Resolves the hook's own dependencies from its folder. The handler runs only for assemblies the app itself
 /// cannot provide: when the app ships the same or a newer version of a shared assembly (e.g.
 /// Microsoft.Extensions.Logging), the runtime binds the app's own, which is compatible, and this handler never sees
-/// it. An app shipping older versions is found before the mesh starts (<see cref="VersionConflicts"/>), and the mesh
-/// then runs in its own <see cref="MeshLoadContext"/> instead; what still reaches this handler with an app copy
+/// it. An app shipping older versions is found before the mesh starts (<see cref="MeshAssemblies.FindConflicts"/>), and
+/// the mesh then runs in its own <see cref="MeshLoadContext"/> instead; what still reaches this handler with an app copy
 /// loaded (an assembly the app loaded outside its dependency list) is logged, as the two may not mix.
 /// </summary>
 internal static class DependencyResolver
 {
     private static string? _folder;
 
-    public static void Install()
+    public static void Install(string folder)
     {
-        _folder = Path.GetDirectoryName(typeof(DependencyResolver).Assembly.Location)!;
+        _folder = folder;
         AssemblyLoadContext.Default.Resolving += Resolve;
     }
 

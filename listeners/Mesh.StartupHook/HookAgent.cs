@@ -1,6 +1,5 @@
-using Mesh.Extensions.Resilience.OutlierDetection;
+using System.Reflection;
 using Mesh.Providers;
-using Mesh.Providers.Etcd;
 using Mesh.Runtime;
 using Microsoft.Extensions.Logging;
 
@@ -12,21 +11,24 @@ namespace Mesh.StartupHook;
 /// </summary>
 internal static class HookAgent
 {
-    private const string HostingStartupVariable = "ASPNETCORE_HOSTINGSTARTUPASSEMBLIES";
-    private const string HostingStartupAssembly = "Mesh.StartupHook.AspNetCore";
     private static readonly TimeSpan FirstLoadWait = TimeSpan.FromSeconds(2);
 
-    /// <summary>Starts the mesh and, for ASP.NET Core apps, its hosting startup.</summary>
-    public static void Start()
+    /// <summary>Starts the mesh in the app's context and joins the app's hosts as they are built.</summary>
+    public static void Start(MeshAssemblies mesh)
     {
-        if (StartWithoutHostingStartup())
+        if (Build(mesh) is { } started)
         {
-            EnableHostingStartup();
+            HostJoin.Watch(started.Runtime, started.Etcd);
         }
     }
 
-    /// <summary>Starts the mesh for outbound calls only; false when there is nothing to start.</summary>
-    public static bool StartWithoutHostingStartup()
+    /// <summary>
+    /// Starts the mesh in a load context of its own (<see cref="MeshLoadContext"/>), for outbound calls only: its
+    /// copies of the app's older assemblies cannot meet the app's hosts.
+    /// </summary>
+    public static void StartIsolated(string folder) => Build(new MeshAssemblies(folder) { Isolated = true });
+
+    private static (MeshRuntime Runtime, Assembly? Etcd)? Build(MeshAssemblies mesh)
     {
         // Only which sources are wanted is decided here; building them (reading MESH_ETCD_*, the CA file) happens
         // inside ConfigSourceStarter, so a bad setting of one source costs that source alone.
@@ -36,24 +38,29 @@ internal static class HookAgent
             sources.Add((configPath, () => new JsonFileConfigSource(configPath)));
         }
 
+        Assembly? etcd = null;
         if (Environment.GetEnvironmentVariable(MeshEnvironment.EtcdEndpoints) is { } etcdEndpoints && !string.IsNullOrWhiteSpace(etcdEndpoints))
         {
-            // ReadOptions returns null only when MESH_ETCD_ENDPOINTS is blank, which was just ruled out.
-            sources.Add(($"etcd {etcdEndpoints}", () => new EtcdConfigSource(EtcdEnvironment.ReadOptions()!)));
+            sources.Add(($"etcd {etcdEndpoints}", () =>
+            {
+                // dotnet-etcd and the gRPC and Protobuf versions it needs stay private to this component.
+                etcd = Components.CreateContext(Path.Combine(mesh.Component("etcd"), "Mesh.Providers.Etcd.dll"), mesh)
+                    .LoadFromAssemblyPath(Path.Combine(mesh.Component("etcd"), "Mesh.Providers.Etcd.dll"));
+                return (IMeshConfigSource)etcd.GetType("Mesh.Providers.Etcd.EtcdEnvironment", throwOnError: true)!
+                    .GetMethod("CreateSource", BindingFlags.Public | BindingFlags.Static)!.Invoke(null, BindingFlags.DoNotWrapExceptions, null, null, null)!;
+            }));
         }
 
         if (sources.Count == 0)
         {
             Console.Error.WriteLine($"[mesh] startup hook loaded but neither {MeshEnvironment.Config} nor {MeshEnvironment.EtcdEndpoints} is set: the mesh stays off");
-            return false;
+            return null;
         }
 
         var level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable(MeshEnvironment.LogLevel), true, out var parsed) ? parsed : LogLevel.Warning;
         var loggerFactory = new LoggerFactory([new StderrLoggerProvider(level)]);
         var runtime = new MeshRuntime(new MeshRuntimeOptions { ServiceName = Environment.GetEnvironmentVariable(MeshEnvironment.ServiceName) }, loggerFactory);
-        runtime.AddExtension(new OutlierDetector(runtime));
-        runtime.AddExtension(new EndpointCircuitBreaker(runtime));
-        ExtensionFolders.Load(runtime);
+        ExtensionPackages.Load(runtime, mesh);
         foreach (var (name, create) in sources)
         {
             // A source on the network gets a short while to deliver the first snapshot, so the app's first calls
@@ -67,19 +74,6 @@ internal static class HookAgent
         }
 
         MeshAgent.Attach(runtime);
-        return true;
-    }
-
-    // ASP.NET Core reads the variable when the host is built, after this hook ran: setting it for this process
-    // is enough for the inbound middleware and the factory handler to join the app's own services.
-    private static void EnableHostingStartup()
-    {
-        var current = Environment.GetEnvironmentVariable(HostingStartupVariable);
-        if (current?.Split(';').Contains(HostingStartupAssembly, StringComparer.OrdinalIgnoreCase) == true)
-        {
-            return;
-        }
-
-        Environment.SetEnvironmentVariable(HostingStartupVariable, string.IsNullOrEmpty(current) ? HostingStartupAssembly : $"{current};{HostingStartupAssembly}");
+        return (runtime, etcd);
     }
 }

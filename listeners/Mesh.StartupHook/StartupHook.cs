@@ -12,18 +12,19 @@ internal static class StartupHook
     {
         try
         {
-            var folder = Path.GetDirectoryName(typeof(StartupHook).Assembly.Location)!;
-            var conflicts = VersionConflicts.Find(folder);
+            var mesh = new MeshAssemblies(Path.GetDirectoryName(typeof(StartupHook).Assembly.Location)!);
+            var conflicts = mesh.FindConflicts();
             if (conflicts.Count == 0)
             {
-                DependencyResolver.Install();
-                HookAgent.Start();
+                DependencyResolver.Install(mesh.Folder);
+                HookAgent.Start(mesh);
                 return;
             }
 
-            Console.Error.WriteLine($"[mesh] the app ships older versions of assemblies the mesh needs ({string.Join("; ", conflicts)}): "
-                + "the mesh runs in a load context of its own; every HttpClient call is routed, the ASP.NET Core parts (inbound context, factory-client handler) stay off");
-            StartIsolated(folder);
+            Console.Error.WriteLine($"[mesh] the app ships older versions of assemblies the mesh's shared layer needs ({string.Join("; ", conflicts)}): "
+                + "the mesh runs in a load context of its own; every HttpClient call is routed (lanes, isolation, ejection), but the app's hosts are not joined: "
+                + "no inbound context, no retry on IHttpClientFactory clients, no gRPC client-factory routing, no governance middleware, no self-registration");
+            StartIsolated(mesh.Folder);
         }
         catch (Exception ex)
         {
@@ -37,7 +38,7 @@ internal static class StartupHook
     {
         var context = new MeshLoadContext(folder);
         var hook = context.LoadFromAssemblyPath(typeof(StartupHook).Assembly.Location);
-        var start = hook.GetType(typeof(HookAgent).FullName!, throwOnError: true)!.GetMethod(nameof(HookAgent.StartWithoutHostingStartup), BindingFlags.Public | BindingFlags.Static)!;
-        start.Invoke(null, null);
+        var start = hook.GetType(typeof(HookAgent).FullName!, throwOnError: true)!.GetMethod(nameof(HookAgent.StartIsolated), BindingFlags.Public | BindingFlags.Static)!;
+        start.Invoke(null, [folder]);
     }
 }

@@ -1,8 +1,16 @@
+using Mesh.Providers;
+
 namespace Mesh.Providers.Etcd;
 
 /// <summary>Reads the etcd provider's settings from the <c>MESH_ETCD_*</c> environment variables.</summary>
 public static class EtcdEnvironment
 {
+    /// <summary>
+    /// A source configured from the environment, or null when <c>MESH_ETCD_ENDPOINTS</c> is not set. The startup
+    /// hook's entry into this component, which it loads in a context of its own: only contract types cross.
+    /// </summary>
+    public static IMeshConfigSource? CreateSource() => ReadOptions() is { } options ? new EtcdConfigSource(options) : null;
+
     /// <summary>Options from the environment, or null when <c>MESH_ETCD_ENDPOINTS</c> is not set.</summary>
     public static EtcdProviderOptions? ReadOptions()
     {

@@ -66,7 +66,7 @@ public sealed class StartupHookTests(HookFixture fixture) : IClassFixture<HookFi
 
         Assert.Equal(0, await app.WaitForExitAsync(ExitTimeout));
         Assert.Equal(["isolated-routed", "isolated-routed", "isolated-routed", "isolated-routed"], app.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("Microsoft.Extensions.Logging.Abstractions: app 8.0.0.0, mesh 10.0.0.0", app.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Microsoft.Extensions.Logging.Abstractions: app 7.0.0.0, mesh 8.0.0.0", app.Stderr, StringComparison.Ordinal);
         Assert.Contains("load context of its own", app.Stderr, StringComparison.Ordinal);
     }
 

@@ -22,4 +22,12 @@ public interface IOutboundExtension : IMeshExtension
 {
     /// <summary>Creates the handler for one client pipeline; called once per pipeline build.</summary>
     DelegatingHandler CreateHandler(Runtime.MeshRuntime runtime);
+
+    /// <summary>
+    /// Whether the handler re-sends requests (retry, hedging). Such a handler is left off a client that already
+    /// has a re-sending handler of the app's own (Polly's <c>PolicyHttpMessageHandler</c>, the standard resilience
+    /// handler): the app's policy wins there, so one failure is never retried by both. The mesh still routes every
+    /// attempt the app's handler makes.
+    /// </summary>
+    bool ResendsRequests => false;
 }

@@ -2,6 +2,7 @@ using Mesh.Extensibility;
 using Mesh.Http;
 using Mesh.Runtime;
 using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Mesh;
 
@@ -10,17 +11,29 @@ namespace Mesh;
 /// routed by this app's runtime (not another one in the same process) and extensions can re-send them. Each outbound
 /// extension's handler is wrapped in an <see cref="IsolatingHandler"/>.
 /// </summary>
-internal sealed class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnumerable<IMeshExtension> extensions) : IHttpMessageHandlerBuilderFilter
+internal sealed partial class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnumerable<IMeshExtension> extensions) : IHttpMessageHandlerBuilderFilter
 {
+    // The app's own re-sending handlers: Microsoft.Extensions.Http.Polly's, and Microsoft.Extensions.Http.Resilience's
+    // (standard resilience and hedging). Known by name: the mesh references neither package in the app's version.
+    private static readonly string[] AppResendingHandlers = ["Microsoft.Extensions.Http.PolicyHttpMessageHandler", "Microsoft.Extensions.Http.Resilience.ResilienceHandler"];
+
     private readonly IOutboundExtension[] _outbound = [.. extensions.OfType<IOutboundExtension>().OrderBy(e => e.Order)];
+    private readonly ILogger _logger = runtime.LoggerFactory.CreateLogger("Mesh.Http");
 
     public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next) => builder =>
     {
         next(builder);
         MeshGrpc.DisableChannelBalancing(builder.PrimaryHandler);
+        var appResending = builder.AdditionalHandlers.FirstOrDefault(h => AppResendingHandlers.Contains(h.GetType().FullName, StringComparer.Ordinal));
         var handlers = new List<DelegatingHandler> { new MeshRuntimeHandler(runtime) };
         foreach (var extension in _outbound)
         {
+            if (appResending is not null && extension.ResendsRequests)
+            {
+                Log.AppResends(_logger, builder.Name ?? "(default)", appResending.GetType().Name, extension.Name);
+                continue;
+            }
+
             try
             {
                 handlers.Add(new IsolatingHandler(runtime, extension.Name, extension.CreateHandler(runtime)));
@@ -36,6 +49,15 @@ internal sealed class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnumerable<
             builder.AdditionalHandlers.Insert(0, handlers[i]);
         }
     };
+}
+
+internal sealed partial class MeshHandlerBuilderFilter
+{
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Client {Client} has the app's own {Handler}: the app's policy re-sends its requests, the mesh's {Extension} stays off it; every attempt is still routed")]
+        public static partial void AppResends(ILogger logger, string client, string handler, string extension);
+    }
 }
 
 /// <summary>Tags each request with the runtime of the client that sends it.</summary>

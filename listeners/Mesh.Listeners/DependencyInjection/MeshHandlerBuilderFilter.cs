@@ -48,6 +48,11 @@ internal sealed partial class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnu
         {
             builder.AdditionalHandlers.Insert(0, handlers[i]);
         }
+
+        if (appResending is not null)
+        {
+            builder.AdditionalHandlers.Add(new MeshResendHandler());
+        }
     };
 }
 
@@ -57,6 +62,34 @@ internal sealed partial class MeshHandlerBuilderFilter
     {
         [LoggerMessage(1, LogLevel.Information, "Client {Client} has the app's own {Handler}: the app's policy re-sends its requests, the mesh's {Extension} stays off it; every attempt is still routed")]
         public static partial void AppResends(ILogger logger, string client, string handler, string extension);
+    }
+}
+
+/// <summary>
+/// The innermost handler of a client whose own retry handler (Polly's, the standard resilience handler) re-sends the
+/// same message: the mesh left that message addressed to the endpoint it picked, so each re-send is turned back to
+/// the address the app asked for, with the endpoint tried marked, and the listener routes it anew rather than
+/// sending it to the endpoint that just failed. Only on such clients: the listener's path for every other call
+/// stays as it is.
+/// </summary>
+internal sealed class MeshResendHandler : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var options = request.Options;
+        if (options.TryGetValue(MeshRequestOptions.Call, out var previous) && ReferenceEquals(previous.RoutedUri, request.RequestUri))
+        {
+            request.RequestUri = previous.OriginalUri;
+            if (!options.TryGetValue(MeshRequestOptions.Attempted, out var attempted))
+            {
+                attempted = [];
+                options.Set(MeshRequestOptions.Attempted, attempted);
+            }
+
+            attempted.Add(previous.Endpoint);
+        }
+
+        return base.SendAsync(request, cancellationToken);
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Mesh.Model;
 using Mesh.Routing;
 using Mesh.Runtime;
 
@@ -131,7 +130,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
     // The attempt routed, or null when the request is not the mesh's to route (or was routed already).
     private static MeshCall? Route(HttpRequestMessage request)
     {
-        if (request.RequestUri is not { IsAbsoluteUri: true } uri)
+        if (request.RequestUri is not { IsAbsoluteUri: true } uri || !MeshAgent.MayRoute(uri.Host))
         {
             return null;
         }
@@ -139,22 +138,6 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         // Asked about again for the same attempt (the start event after the question, or a third party's request
         // event): the request already goes to the endpoint picked.
         if (t_pending is { } pending && ReferenceEquals(pending.RoutedUri, uri))
-        {
-            return null;
-        }
-
-        // The same message sent again as the mesh left it: the app's own retry handler (Polly's, the standard
-        // resilience handler) re-sends it. Routed anew from the address the app asked for, away from the endpoint
-        // just tried, rather than sent to that endpoint again.
-        Endpoint? resentFrom = null;
-        if (request.Options.TryGetValue(MeshRequestOptions.Call, out var previous) && ReferenceEquals(previous.RoutedUri, uri))
-        {
-            uri = previous.OriginalUri;
-            request.RequestUri = uri;
-            resentFrom = previous.Endpoint;
-        }
-
-        if (!MeshAgent.MayRoute(uri.Host))
         {
             return null;
         }
@@ -181,13 +164,6 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
                 : MeshContext.Current?.Lane;
             var options = request.Options;
             options.TryGetValue(MeshRequestOptions.Attempted, out var attempted);
-            if (resentFrom is not null)
-            {
-                attempted ??= [];
-                attempted.Add(resentFrom);
-                options.Set(MeshRequestOptions.Attempted, attempted);
-            }
-
             callerCancellation = options.TryGetValue(MeshRequestOptions.CallerCancellation, out var token) ? token : null;
             var view = new HttpRequestView(request, uri);
             decision = runtime.Route(uri.Host, ref view, lane, attempted);

@@ -13,9 +13,10 @@ namespace Mesh.Extensions.Resilience;
 /// Runs each call to a mesh service through the service's pipeline (total timeout → retry → breaker → per-try
 /// timeout). Every attempt starts again from the logical address (<c>http://orders/...</c>) with the endpoints
 /// already tried marked in <see cref="MeshRequestOptions.Attempted"/>, so the listener routes a retry to a
-/// different endpoint.
+/// different endpoint. Without <paramref name="retry"/> (a client whose app handler re-sends) the pipeline has no
+/// retry strategy.
 /// </summary>
-internal sealed class MeshResilienceHandler(MeshRuntime runtime, ServicePipelines pipelines) : DelegatingHandler
+internal sealed class MeshResilienceHandler(MeshRuntime runtime, ServicePipelines pipelines, bool retry) : DelegatingHandler
 {
     // Calls with nothing to run (not a mesh service, or a service without retry, timeouts or breaker) go on without an
     // async frame of this handler.
@@ -23,7 +24,7 @@ internal sealed class MeshResilienceHandler(MeshRuntime runtime, ServicePipeline
     {
         var snapshot = runtime.Snapshot;
         return request.RequestUri is { IsAbsoluteUri: true } original && snapshot.Enabled && snapshot.TryGetService(original.Host, out var service)
-            && pipelines.Get(service) is { Pipeline: { } resilience } pipeline
+            && pipelines.Get(service, retry) is { Pipeline: { } resilience } pipeline
             ? SendThroughPipelineAsync(request, original, service, pipeline, resilience, cancellationToken)
             : base.SendAsync(request, cancellationToken);
     }

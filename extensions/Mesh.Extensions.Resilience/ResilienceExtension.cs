@@ -18,13 +18,16 @@ public sealed class ResilienceExtension : IOutboundExtension
     public int Order => 100;
 
     /// <inheritdoc />
-    public bool ResendsRequests => true;
+    public DelegatingHandler CreateHandler(MeshRuntime runtime) => CreateHandler(runtime, new OutboundClient("", AppResends: false));
 
     /// <inheritdoc />
-    public DelegatingHandler CreateHandler(MeshRuntime runtime)
+    /// <remarks>On a client whose app handler re-sends, the app's retry wins: the mesh keeps its timeouts, breaker and bulkhead there, without retry.</remarks>
+    public DelegatingHandler CreateHandler(MeshRuntime runtime, OutboundClient client)
     {
+        ArgumentNullException.ThrowIfNull(client);
+
         // One pipeline set per runtime, shared by every client, so breakers see all of the app's calls.
         var pipelines = _pipelines ??= new ServicePipelines(runtime);
-        return new MeshResilienceHandler(runtime, pipelines);
+        return new MeshResilienceHandler(runtime, pipelines, retry: !client.AppResends);
     }
 }

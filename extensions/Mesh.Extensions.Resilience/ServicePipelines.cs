@@ -18,6 +18,7 @@ internal sealed class ServicePipelines
     public static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("Mesh.Request");
 
     private readonly ConcurrentDictionary<string, ServicePipeline> _pipelines = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, ServicePipeline> _pipelinesWithoutRetry = new(StringComparer.OrdinalIgnoreCase);
     private readonly MeshRuntime _runtime;
     private readonly Counter<long> _retries;
 
@@ -27,19 +28,21 @@ internal sealed class ServicePipelines
         _retries = runtime.Telemetry.Meter.CreateCounter<long>("mesh.retries", "{retry}", "Attempts re-sent by the mesh, by service.");
     }
 
-    public ServicePipeline Get(MeshService service)
+    /// <summary>The service's pipeline; without <paramref name="retry"/>, its variant with no retry strategy.</summary>
+    public ServicePipeline Get(MeshService service, bool retry)
     {
-        if (_pipelines.TryGetValue(service.Name, out var current) && current.Fingerprint == service.PolicyFingerprint)
+        var pipelines = retry ? _pipelines : _pipelinesWithoutRetry;
+        if (pipelines.TryGetValue(service.Name, out var current) && current.Fingerprint == service.PolicyFingerprint)
         {
             return current;
         }
 
-        var built = Build(service);
-        _pipelines[service.Name] = built;
+        var built = Build(service, retry);
+        pipelines[service.Name] = built;
         return built;
     }
 
-    private ServicePipeline Build(MeshService service)
+    private ServicePipeline Build(MeshService service, bool withRetry)
     {
         var policy = service.Policy;
         var tag = new KeyValuePair<string, object?>("mesh.service", service.Name);
@@ -57,7 +60,7 @@ internal sealed class ServicePipelines
 
         RetryConditions? conditions = null;
         RetryBudget? budget = null;
-        if (policy.Retry is { MaxAttempts: > 1 } retry)
+        if (withRetry && policy.Retry is { MaxAttempts: > 1 } retry)
         {
             conditions = new RetryConditions(retry);
             budget = new RetryBudget(retry.BudgetPercent ?? 20);

@@ -8,8 +8,9 @@ namespace Mesh.StartupHook;
 /// The load context of one mesh component with third-party dependencies of its own (the etcd provider, the
 /// resilience extension, each custom extension package). Only what conflicts goes private:
 /// <list type="bullet">
-/// <item>the contract (the mesh's shared assemblies, and the logging and DI abstractions their public types expose)
-/// always comes from the mesh's context, so that the component and the rest of the mesh exchange the same types;</item>
+/// <item>the contract (the mesh's shared assemblies, and the logging, DI, hosting and options abstractions whose types
+/// cross with them) always comes from the mesh's context, so that the component and the rest of the mesh exchange the
+/// same types;</item>
 /// <item>any other dependency comes from the mesh's context too when that context has it in the version of the
 /// component's own copy or a newer one (the app's own copy, the runtime's, or the hook folder's);</item>
 /// <item>else from the component's own folder, by its <c>.deps.json</c>, beside the app's older copy.</item>
@@ -17,8 +18,13 @@ namespace Mesh.StartupHook;
 /// </summary>
 internal sealed class ComponentLoadContext : AssemblyLoadContext
 {
-    // Types of these cross the boundary (MeshRuntime.LoggerFactory, IMeshBuilder.Services): one copy per process.
-    private static readonly string[] ContractDependencies = ["Microsoft.Extensions.Logging.Abstractions", "Microsoft.Extensions.DependencyInjection.Abstractions"];
+    // Types of these cross the boundary: MeshRuntime.LoggerFactory, IMeshBuilder.Services, and what components
+    // register there (hosted services, options). One copy per process, the mesh context's.
+    private static readonly string[] ContractDependencies =
+    [
+        "Microsoft.Extensions.Logging.Abstractions", "Microsoft.Extensions.DependencyInjection.Abstractions",
+        "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Options",
+    ];
 
     private readonly AssemblyDependencyResolver _resolver;
     private readonly AssemblyLoadContext _host;

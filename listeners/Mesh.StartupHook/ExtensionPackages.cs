@@ -54,11 +54,10 @@ internal static class ExtensionPackages
     {
         var name = Path.GetFileName(path);
         List<Type> types;
-        ComponentLoadContext context;
+        ComponentLoadContext? context;
         try
         {
-            context = Components.CreateContext(path, mesh);
-            var assembly = context.LoadFromAssemblyPath(Path.GetFullPath(path));
+            var assembly = Components.LoadMain(path, mesh, out context);
             types = [.. assembly.GetExportedTypes().Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IMeshExtension).IsAssignableFrom(t))];
         }
         catch (Exception ex) when (ex is IOException or BadImageFormatException or FileLoadException or TypeLoadException or ReflectionTypeLoadException or InvalidOperationException or ArgumentException)

@@ -44,8 +44,8 @@ internal static class HookAgent
             sources.Add(($"etcd {etcdEndpoints}", () =>
             {
                 // dotnet-etcd and the gRPC and Protobuf versions it needs stay private to this component.
-                etcd = Components.CreateContext(Path.Combine(mesh.Component("etcd"), "Mesh.Providers.Etcd.dll"), mesh)
-                    .LoadFromAssemblyPath(Path.Combine(mesh.Component("etcd"), "Mesh.Providers.Etcd.dll"));
+                etcd = Components.LoadMain(Path.Combine(mesh.Component("etcd"), "Mesh.Providers.Etcd.dll"), mesh, out var context);
+                Components.ReportPrivate("etcd", context);
                 return (IMeshConfigSource)etcd.GetType("Mesh.Providers.Etcd.EtcdEnvironment", throwOnError: true)!
                     .GetMethod("CreateSource", BindingFlags.Public | BindingFlags.Static)!.Invoke(null, BindingFlags.DoNotWrapExceptions, null, null, null)!;
             }));

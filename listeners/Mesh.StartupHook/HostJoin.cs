@@ -63,7 +63,46 @@ internal sealed class HostJoin(MeshRuntime runtime, Assembly? etcd) : IObserver<
     {
     }
 
+    // Runs inside the app's Build() (an IHostBuilder runs its ConfigureServices callbacks there): every failure is
+    // reported and swallowed, so the app's host is built with whatever joined before it.
     private void Join(IServiceCollection services)
+    {
+        IMeshBuilder mesh;
+        try
+        {
+            mesh = JoinAnyHost(services);
+        }
+        catch (Exception ex)
+        {
+            runtime.ReportExtensionFailure("host", ex);
+            return;
+        }
+
+        if (!services.Any(d => d.ServiceType.FullName == WebHostEnvironment))
+        {
+            return;
+        }
+
+        try
+        {
+            JoinWebHost(mesh);
+        }
+        catch (Exception ex)
+        {
+            runtime.ReportExtensionFailure("web host", ex);
+        }
+
+        try
+        {
+            JoinRegistration(mesh);
+        }
+        catch (Exception ex)
+        {
+            runtime.ReportExtensionFailure("etcd self-registration", ex);
+        }
+    }
+
+    private IMeshBuilder JoinAnyHost(IServiceCollection services)
     {
         var mesh = services.AddMesh(options => options.ExternalRuntime = runtime);
 
@@ -74,23 +113,30 @@ internal sealed class HostJoin(MeshRuntime runtime, Assembly? etcd) : IObserver<
             mesh.AddExtension(extension);
         }
 
-        if (!services.Any(d => d.ServiceType.FullName == WebHostEnvironment))
-        {
-            return;
-        }
+        return mesh;
+    }
 
-        // The web parts reference ASP.NET Core, which a worker service does not have: loaded only for web hosts.
+    // The web parts reference ASP.NET Core, which a worker service does not have: loaded only for web hosts.
+    private static void JoinWebHost(IMeshBuilder mesh)
+    {
         var context = AssemblyLoadContext.GetLoadContext(typeof(HostJoin).Assembly)!;
         context.LoadFromAssemblyName(new AssemblyName("Mesh.StartupHook.AspNetCore"))
             .GetType("Mesh.StartupHook.AspNetCore.MeshWebHost", throwOnError: true)!
             .GetMethod("Configure", BindingFlags.Public | BindingFlags.Static)!
             .Invoke(null, BindingFlags.DoNotWrapExceptions, null, [mesh], null);
+    }
 
-        // A named service on etcd registers itself, so callers find it without anyone writing its address.
+    // A named service on etcd registers itself, so callers find it without anyone writing its address.
+    private void JoinRegistration(IMeshBuilder mesh)
+    {
         if (etcd is not null && runtime.Options.ServiceName is not null && Environment.GetEnvironmentVariable(MeshEnvironment.Register) != "false")
         {
-            // It sees the provider's internals, so it loads beside it, in the etcd component's context.
-            var registration = AssemblyLoadContext.GetLoadContext(etcd)!.LoadFromAssemblyPath(Path.Combine(Path.GetDirectoryName(etcd.Location)!, "Mesh.Providers.Etcd.Registration.dll"));
+            // It sees the provider's internals, so it loads beside it: in the etcd component's context, from the
+            // component's folder, or from the app's when the app ships the provider itself.
+            var context = AssemblyLoadContext.GetLoadContext(etcd)!;
+            var registration = context is ComponentLoadContext
+                ? context.LoadFromAssemblyPath(Path.Combine(Path.GetDirectoryName(etcd.Location)!, "Mesh.Providers.Etcd.Registration.dll"))
+                : context.LoadFromAssemblyName(new AssemblyName("Mesh.Providers.Etcd.Registration"));
             registration.GetType("Microsoft.Extensions.DependencyInjection.RegistrationMeshBuilderExtensions", throwOnError: true)!
                 .GetMethod("AddEtcdSelfRegistration", BindingFlags.Public | BindingFlags.Static)!
                 .Invoke(null, BindingFlags.DoNotWrapExceptions, null, [mesh, null, null], null);

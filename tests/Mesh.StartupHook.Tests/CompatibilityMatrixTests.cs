@@ -115,7 +115,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
     }
 
     [Fact]
-    public async Task ResilienceApp_StandardResilienceHandlerWins_NoDoubleRetry_AndRetriesPastTheDownInstance()
+    public async Task ResilienceApp_StandardResilienceHandlerWins_NoDoubleRetry()
     {
         await using var failing = await TestBackend.StartAsync("failing");
         failing.Handler = context =>
@@ -123,19 +123,34 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
             context.Response.StatusCode = 503;
             return Task.CompletedTask;
         };
-        await using var healthy = await TestBackend.StartAsync("healthy");
         using var config = Config($$"""
             "orders": { "endpoints": [ { "id": "f", "address": "{{failing.Address}}" } ],
-                        "policy": { "retry": { "maxAttempts": 3, "on": ["5xx"] } } },
-            "catalog": { "endpoints": [ { "id": "h", "address": "{{healthy.Address}}" }, { "id": "down", "address": "http://127.0.0.1:{{RefusedPort()}}" } ] }
+                        "policy": { "retry": { "maxAttempts": 3, "on": ["5xx"], "budgetPercent": 100 } } }
             """);
         await using var app = StartWeb("web-resilience-8", "builder", config.Path);
         var address = await app.WaitForAddressAsync();
-        using var client = new HttpClient();
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
 
-        // The app's standard handler (1 + 3 retries) re-sends; the mesh's retry (3 attempts) stays off that client.
-        Assert.Equal(Repeat("FAIL 503", 2), await Lines(client, $"{address}/std?n=2"));
-        Assert.Equal(2 * 4, failing.Requests);
+        // The app's standard handler re-sends (1 + 3 attempts, with its own back-off); the mesh's retry (3 attempts)
+        // stays off that client: 4 requests, where both at once would make 12.
+        Assert.Equal(["FAIL 503"], await Lines(client, $"{address}/std?n=1"));
+        Assert.Equal(4, failing.Requests);
+    }
+
+    [Fact]
+    public async Task ResilienceApp_StandardResilienceHandlerRetries_EveryReSendRoutedAnew_ZeroFailedWithInstanceDown()
+    {
+        await using var ordersBase = await TestBackend.StartAsync("orders-base");
+        using var config = Config($$"""
+            "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" }, { "id": "down", "address": "http://127.0.0.1:{{RefusedPort()}}" } ] }
+            """);
+        await using var app = StartWeb("web-resilience-8", "builder", config.Path);
+        var address = await app.WaitForAddressAsync();
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+
+        // Round robin sends every other first attempt to the instance that is down; the app's re-send of the same
+        // message is routed again, to the other instance, instead of to the address of the one that just failed.
+        Assert.Equal(Repeat("orders-base", 6), await Lines(client, $"{address}/std?n=6"));
     }
 
     [Theory]

@@ -164,7 +164,7 @@ public sealed class StartupHookTests(HookFixture fixture) : IClassFixture<HookFi
     }
 
     [Fact]
-    public async Task ExtensionFolders_CustomExtensionJoins_ThrowingExtensionsIsolated()
+    public async Task ExtensionPackages_CustomExtensionJoins_ThrowingExtensionsIsolated()
     {
         await using var stock = await TestBackend.StartAsync("stock");
         using var config = new TempFile();

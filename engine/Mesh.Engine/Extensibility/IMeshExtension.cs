@@ -24,10 +24,19 @@ public interface IOutboundExtension : IMeshExtension
     DelegatingHandler CreateHandler(Runtime.MeshRuntime runtime);
 
     /// <summary>
-    /// Whether the handler re-sends requests (retry, hedging). Such a handler is left off a client that already
-    /// has a re-sending handler of the app's own (Polly's <c>PolicyHttpMessageHandler</c>, the standard resilience
-    /// handler): the app's policy wins there, so one failure is never retried by both. The mesh still routes every
-    /// attempt the app's handler makes.
+    /// Creates the handler for one client pipeline, told what the app's own part of that pipeline already does. An
+    /// extension that re-sends requests (retry, hedging) should not re-send on a client whose app handler does
+    /// (<see cref="OutboundClient.AppResends"/>), so that one failure is never retried by both. By default the same
+    /// as <see cref="CreateHandler(Runtime.MeshRuntime)"/>.
     /// </summary>
-    bool ResendsRequests => false;
+    DelegatingHandler CreateHandler(Runtime.MeshRuntime runtime, OutboundClient client) => CreateHandler(runtime);
 }
+
+/// <summary>An <c>IHttpClientFactory</c> client whose pipeline is being built.</summary>
+/// <param name="Name">The client's name (a typed client's is its type's name; the default client's is empty).</param>
+/// <param name="AppResends">
+/// Whether the app's own handlers on the client re-send requests: Polly's <c>PolicyHttpMessageHandler</c>
+/// (Microsoft.Extensions.Http.Polly) or the resilience handler of Microsoft.Extensions.Http.Resilience (standard
+/// resilience, hedging, <c>AddResilienceHandler</c>). The mesh still routes every attempt they make.
+/// </param>
+public sealed record OutboundClient(string Name, bool AppResends);

@@ -17,6 +17,20 @@ internal sealed partial class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnu
     // (standard resilience and hedging). Known by name: the mesh references neither package in the app's version.
     private static readonly string[] AppResendingHandlers = ["Microsoft.Extensions.Http.PolicyHttpMessageHandler", "Microsoft.Extensions.Http.Resilience.ResilienceHandler"];
 
+    // Subclasses too (a team's own handler built on one of these).
+    private static bool IsAppResending(DelegatingHandler handler)
+    {
+        for (var type = handler.GetType(); type is not null; type = type.BaseType)
+        {
+            if (AppResendingHandlers.Contains(type.FullName, StringComparer.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private readonly IOutboundExtension[] _outbound = [.. extensions.OfType<IOutboundExtension>().OrderBy(e => e.Order)];
     private readonly ILogger _logger = runtime.LoggerFactory.CreateLogger("Mesh.Http");
 
@@ -24,19 +38,19 @@ internal sealed partial class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnu
     {
         next(builder);
         MeshGrpc.DisableChannelBalancing(builder.PrimaryHandler);
-        var appResending = builder.AdditionalHandlers.FirstOrDefault(h => AppResendingHandlers.Contains(h.GetType().FullName, StringComparer.Ordinal));
+        var appResending = builder.AdditionalHandlers.FirstOrDefault(IsAppResending);
+        if (appResending is not null)
+        {
+            Log.AppResends(_logger, builder.Name ?? "", appResending.GetType().Name);
+        }
+
+        var client = new OutboundClient(builder.Name ?? "", appResending is not null);
         var handlers = new List<DelegatingHandler> { new MeshRuntimeHandler(runtime) };
         foreach (var extension in _outbound)
         {
-            if (appResending is not null && extension.ResendsRequests)
-            {
-                Log.AppResends(_logger, builder.Name ?? "(default)", appResending.GetType().Name, extension.Name);
-                continue;
-            }
-
             try
             {
-                handlers.Add(new IsolatingHandler(runtime, extension.Name, extension.CreateHandler(runtime)));
+                handlers.Add(new IsolatingHandler(runtime, extension.Name, extension.CreateHandler(runtime, client)));
             }
             catch (Exception ex)
             {
@@ -49,10 +63,9 @@ internal sealed partial class MeshHandlerBuilderFilter(MeshRuntime runtime, IEnu
             builder.AdditionalHandlers.Insert(0, handlers[i]);
         }
 
-        if (appResending is not null)
-        {
-            builder.AdditionalHandlers.Add(new MeshResendHandler());
-        }
+        // Innermost: whatever handler of the app re-sends the message (known by name or not), each re-send is
+        // routed anew.
+        builder.AdditionalHandlers.Add(new MeshResendHandler());
     };
 }
 
@@ -60,17 +73,17 @@ internal sealed partial class MeshHandlerBuilderFilter
 {
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Client {Client} has the app's own {Handler}: the app's policy re-sends its requests, the mesh's {Extension} stays off it; every attempt is still routed")]
-        public static partial void AppResends(ILogger logger, string client, string handler, string extension);
+        [LoggerMessage(1, LogLevel.Information, "Client '{Client}' has the app's own {Handler}: the app's policy re-sends its requests; the mesh's retry stays off it (its timeouts and breakers stay on), and every attempt is still routed")]
+        public static partial void AppResends(ILogger logger, string client, string handler);
     }
 }
 
 /// <summary>
-/// The innermost handler of a client whose own retry handler (Polly's, the standard resilience handler) re-sends the
-/// same message: the mesh left that message addressed to the endpoint it picked, so each re-send is turned back to
-/// the address the app asked for, with the endpoint tried marked, and the listener routes it anew rather than
-/// sending it to the endpoint that just failed. Only on such clients: the listener's path for every other call
-/// stays as it is.
+/// The innermost handler of every factory client. A handler of the app's that re-sends the same message (Polly's,
+/// the standard resilience handler, one of its own) would send it to the endpoint the mesh picked for the attempt
+/// before, since the mesh left the message addressed there: each such re-send is turned back to the address the app
+/// asked for, with the endpoint tried marked, and the listener routes it anew. The mesh's own retry starts every
+/// attempt from the logical address itself, so this is a no-op for it.
 /// </summary>
 internal sealed class MeshResendHandler : DelegatingHandler
 {

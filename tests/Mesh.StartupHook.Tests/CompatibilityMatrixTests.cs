@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Mesh.Testing;
 
@@ -46,7 +45,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
         using var config = Config($$"""
             "catalog": { "endpoints": [ { "id": "c1", "address": "{{catalog.Address}}" } ] },
             "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" },
-                                       { "id": "down", "address": "http://127.0.0.1:{{RefusedPort()}}" },
+                                       { "id": "down", "address": "http://127.0.0.1:{{Ports.Refused()}}" },
                                        { "id": "gray", "address": "{{ordersGray.Address}}", "tags": { "lane": "gray" } } ],
                         "policy": { "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"] } } }
             """);
@@ -142,7 +141,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
     {
         await using var ordersBase = await TestBackend.StartAsync("orders-base");
         using var config = Config($$"""
-            "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" }, { "id": "down", "address": "http://127.0.0.1:{{RefusedPort()}}" } ] }
+            "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" }, { "id": "down", "address": "http://127.0.0.1:{{Ports.Refused()}}" } ] }
             """);
         await using var app = StartWeb("web-resilience-8", "builder", config.Path);
         var address = await app.WaitForAddressAsync();
@@ -159,7 +158,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
     {
         await using var ordersBase = await TestBackend.StartAsync("orders-base");
         using var config = Config($$"""
-            "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" }, { "id": "down", "address": "http://127.0.0.1:{{RefusedPort()}}" } ],
+            "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" }, { "id": "down", "address": "http://127.0.0.1:{{Ports.Refused()}}" } ],
                         "policy": { "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"] } } }
             """);
         await using var worker = AppProcess.Start(fixture.App(cell, "CompatWorker"), Hooked(config.Path, ("COMPAT_BUILDER", builder), ("COMPAT_CALLS", "20")));
@@ -253,12 +252,4 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
     private static string[] Split(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static string[] Repeat(string line, int count) => Enumerable.Repeat(line, count).ToArray();
-
-    // A port nothing listens on: bound, then released, so connections to it are refused like a killed instance's.
-    private static int RefusedPort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -61,16 +61,17 @@ public sealed class RateLimitExtension : IInboundExtension, IConfigurableExtensi
     public IEnumerable<string> ValidateSettings(JsonElement settings) => SettingsJson.Validate<RateLimitSettings>(settings, Validate);
 
     /// <inheritdoc />
-    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        if (!_settings.TryGet(out var service, out var settings))
-        {
-            await next(context).ConfigureAwait(false);
-            return;
-        }
 
+        // Handed on without a frame of its own when the service has no limit.
+        return _settings.TryGet(out var service, out var settings) ? InvokeLimitedAsync(context, next, service, settings) : next(context);
+    }
+
+    private async Task InvokeLimitedAsync(HttpContext context, RequestDelegate next, MeshService service, RateLimitSettings settings)
+    {
         var limiters = LimitersFor(service, settings);
         var caller = MeshContext.Current?.Caller ?? "";
         using var token = limiters.Tokens?.AttemptAcquire(caller);

@@ -11,6 +11,14 @@ internal static class Failures
         => exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError }
             and not MeshRoutingException;
 
+    /// <summary>
+    /// The connection broke after the request was sent, before a whole response came (reset, closed, response ended):
+    /// the endpoint may have acted on the request, so only an idempotent one may be re-sent.
+    /// </summary>
+    public static bool IsReset(Exception? exception)
+        => exception is HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } or HttpRequestException { HttpRequestError: HttpRequestError.Unknown, InnerException: IOException }
+            && exception is not Extensibility.IMeshRejection;
+
     /// <summary>The attempt timed out (the per-try timeout fired).</summary>
     public static bool IsTimeout(Exception? exception) => exception is TimeoutRejectedException or TimeoutException;
 

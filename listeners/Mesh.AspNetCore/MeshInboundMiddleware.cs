@@ -47,14 +47,18 @@ internal sealed class MeshInboundMiddleware
     public Task InvokeAsync(HttpContext context)
     {
         var snapshot = _runtime.Snapshot;
-        return snapshot.Enabled ? InvokeMeshedAsync(context, snapshot) : _next(context);
-    }
+        if (!snapshot.Enabled)
+        {
+            return _next(context);
+        }
 
-    private async Task InvokeMeshedAsync(HttpContext context, MeshSnapshot snapshot)
-    {
         // The pipeline may run again for the same context (an exception handler or status-code pages before the
         // mesh re-executing it): how far the last run got says nothing about this one.
-        context.Features.Set<HandedOn>(null);
+        if (_extensions.Length > 0)
+        {
+            context.Features.Set<HandedOn>(null);
+        }
+
         var headers = context.Request.Headers;
         if (_ingress)
         {
@@ -75,29 +79,57 @@ internal sealed class MeshInboundMiddleware
         var meshContext = lane.Length == 0 && caller.Length == 0 && baggage.Length == 0
             ? null
             : new MeshContext(NullIfEmpty(lane), NullIfEmpty(caller), NullIfEmpty(baggage));
+        if (meshContext is null && MeshContext.Current is null && MeshAgent.Routes(_runtime))
+        {
+            // Nothing to restore, and this app's runtime routes the request's calls already: no async-local value is
+            // set (every later await of the request would carry it) and no frame of the mesh's is added.
+            return Invoke(context, 0);
+        }
+
+        return InvokeInContextAsync(context, meshContext);
+    }
+
+    private async Task InvokeInContextAsync(HttpContext context, MeshContext? meshContext)
+    {
         using var contextScope = MeshContext.Use(meshContext);
         using var runtimeScope = MeshAgent.UseRuntime(_runtime);
         await Invoke(context, 0).ConfigureAwait(false);
     }
 
-    private async Task Invoke(HttpContext context, int index)
+    // Completes synchronously when every extension does, without an async frame; an extension that fails before
+    // handing the request on is reported and skipped, whether it throws or returns a faulted task.
+    private Task Invoke(HttpContext context, int index)
     {
         if (index == _extensions.Length)
         {
-            await _next(context).ConfigureAwait(false);
-            return;
+            return _next(context);
         }
 
-        var extension = _extensions[index];
+        Task task;
         try
         {
-            await extension.InvokeAsync(context, _handOn[index]).ConfigureAwait(false);
+            task = _extensions[index].InvokeAsync(context, _handOn[index]);
+        }
+        catch (Exception ex) when (!(context.Features.Get<HandedOn>()?.Index > index))
+        {
+            _runtime.ReportExtensionFailure(_extensions[index].Name, ex);
+            return Invoke(context, index + 1);
+        }
+
+        return task.IsCompletedSuccessfully ? task : AwaitExtensionAsync(task, context, index);
+    }
+
+    private async Task AwaitExtensionAsync(Task task, HttpContext context, int index)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
         }
         catch (Exception ex) when (!(context.Features.Get<HandedOn>()?.Index > index))
         {
             // Failed before the rest of the pipeline ran: skip the extension. After it, the exception belongs to
             // the app (or the extension failed on the way back) and the request must not run twice.
-            _runtime.ReportExtensionFailure(extension.Name, ex);
+            _runtime.ReportExtensionFailure(_extensions[index].Name, ex);
             await Invoke(context, index + 1).ConfigureAwait(false);
         }
     }

@@ -96,6 +96,13 @@ public static class MeshAgent
         return false;
     }
 
+    /// <summary>
+    /// Whether calls made in the current async flow without a runtime of their own (a plain <c>HttpClient</c>'s) are
+    /// routed by <paramref name="runtime"/> already: it is the ambient runtime, or there is none and it is the default.
+    /// Then making it ambient (an async-local value every later await carries) changes nothing.
+    /// </summary>
+    public static bool Routes(MeshRuntime runtime) => ReferenceEquals(AmbientRuntime.Value ?? Default, runtime);
+
     /// <summary>Whether <paramref name="runtime"/> is attached: its services pass the first test of every call.</summary>
     internal static bool IsAttached(MeshRuntime runtime) => Array.IndexOf(Volatile.Read(ref _runtimes), runtime) >= 0;
 

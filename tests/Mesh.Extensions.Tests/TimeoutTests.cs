@@ -18,9 +18,12 @@ public sealed class TimeoutTests
             { "services": { "orders": {
                 "endpoints": [ { "id": "alive", "address": "{{alive.Address}}" }, { "id": "hanging", "address": "{{hanging.Address}}" } ],
                 "policy": {
-                  "retry": { "maxAttempts": 2, "on": ["timeout"], "perTryTimeout": "00:00:01" },
+                  "retry": { "maxAttempts": 2, "on": ["timeout"], "perTryTimeout": "00:00:03" },
                   "outlierDetection": { "consecutiveFailures": 1, "ejectionTime": "00:01:00", "maxEjectionPercent": 50 } } } } }
             """;
+
+        // 3 s per try: long enough that the retry to the healthy endpoint is never cut short by a loaded machine (the
+        // whole suite runs in parallel on two cores; 1 s was once exceeded), short enough for one hanging attempt.
         var outcomes = new OutcomeRecorder();
         await using var host = await MeshHost.StartAsync(json, m => m.AddResilience());
         host.Runtime.AddObserver(outcomes);

@@ -44,7 +44,10 @@ internal sealed class RetryConditions
                 return ConnectFailure;
             }
 
-            return (AllowNonIdempotent || Failures.IsIdempotent(method)) && Timeout && Failures.IsTimeout(exception);
+            // "5xx" also covers an endpoint that took the request and then broke the connection instead of answering
+            // (as Envoy's 5xx does: "or does not respond at all"), for requests that may be sent twice.
+            var resendable = AllowNonIdempotent || Failures.IsIdempotent(method);
+            return resendable && ((ServerError && Failures.IsReset(exception)) || (Timeout && Failures.IsTimeout(exception)));
         }
 
         if (response is null || !(AllowNonIdempotent || Failures.IsIdempotent(method)))

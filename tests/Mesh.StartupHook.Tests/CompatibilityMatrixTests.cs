@@ -72,6 +72,32 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
     }
 
     [Theory]
+    [InlineData("builder")]
+    [InlineData("slim")]
+    public async Task WebApp_AnyBuilder_GetsInboundAuthorization(string builder)
+    {
+        // Hooked apps built with CreateSlimBuilder used to get no inbound chain at all (the hosting startup did not
+        // reach them): anonymous and forged callers were let through.
+        using var config = new TempFile();
+        config.Write($$"""
+            { "mesh": { "callerSigningKey": "a-signing-key-of-32-characters!!" },
+              "services": { "shop": { "endpoints": [ { "id": "self", "address": "http://127.0.0.1:{{Ports.Refused()}}" } ],
+                                      "policy": { "extensions": { "authorization": { "allow": ["frontend"] } } } } } }
+            """);
+        await using var app = AppProcess.Start(fixture.App("web-plain", "CompatWeb"), Hooked(config.Path, ("COMPAT_BUILDER", builder), ("MESH_SERVICE_NAME", "shop")));
+        var address = await app.WaitForAddressAsync();
+        using var client = new HttpClient();
+
+        using var anonymous = await client.GetAsync($"{address}/ping");
+        using var forged = new HttpRequestMessage(HttpMethod.Get, $"{address}/ping");
+        forged.Headers.Add("x-mesh-caller", "frontend");
+        using var forgedResponse = await client.SendAsync(forged);
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, anonymous.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, forgedResponse.StatusCode);
+    }
+
+    [Theory]
     [MemberData(nameof(GrpcCells))]
     public async Task GrpcApp_FactoryClient_RoutedByRuleAndLane(string cell)
     {

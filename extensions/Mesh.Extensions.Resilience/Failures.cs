@@ -12,12 +12,18 @@ internal static class Failures
             and not MeshRoutingException;
 
     /// <summary>
-    /// The connection broke after the request was sent, before a whole response came (reset, closed, response ended):
-    /// the endpoint may have acted on the request, so only an idempotent one may be re-sent.
+    /// The endpoint's connection broke after the request was sent, before a whole response came (reset, closed,
+    /// response ended): the endpoint may have acted on the request, so only an idempotent one may be re-sent. Only
+    /// the transport's own failures count: SocketsHttpHandler reports a broken connection as a plain
+    /// <see cref="IOException"/> over a <see cref="System.Net.Sockets.SocketException"/>; a request body that failed
+    /// while it was read (an upload the app forwards from a client that went away: a subclass of IOException, or no
+    /// socket below it) is not the endpoint's failure and would not survive a re-send.
     /// </summary>
     public static bool IsReset(Exception? exception)
-        => exception is HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } or HttpRequestException { HttpRequestError: HttpRequestError.Unknown, InnerException: IOException }
-            && exception is not Extensibility.IMeshRejection;
+        => exception is HttpRequestException request and not MeshRoutingException and not Extensibility.IMeshRejection
+            && (request.HttpRequestError == HttpRequestError.ResponseEnded
+                || (request.HttpRequestError == HttpRequestError.Unknown && request.InnerException is IOException { InnerException: System.Net.Sockets.SocketException } io
+                    && io.GetType() == typeof(IOException)));
 
     /// <summary>The attempt timed out (the per-try timeout fired).</summary>
     public static bool IsTimeout(Exception? exception) => exception is TimeoutRejectedException or TimeoutException;

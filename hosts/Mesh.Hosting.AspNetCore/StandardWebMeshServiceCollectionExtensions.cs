@@ -9,14 +9,16 @@ public static class StandardWebMeshServiceCollectionExtensions
     /// <summary>
     /// Adds <c>AddStandardMesh()</c> (the mesh, resilience, etcd when <c>MESH_ETCD_ENDPOINTS</c> is set), the inbound
     /// context (lane, baggage and caller carried to the next hop), governance (rate limits, authorization, fault
-    /// injection), and, for a named service (<c>MESH_SERVICE_NAME</c>) on etcd, self-registration unless
-    /// <c>MESH_REGISTER=false</c>.
+    /// injection), and, on etcd, self-registration as this app's service unless <c>MESH_REGISTER=false</c>. What the
+    /// startup hook reads beyond that (<c>MESH_EXTENSIONS_PATH</c>, <c>MESH_LOG_LEVEL</c>) is the app's own to add here
+    /// (<c>AddExtension&lt;T&gt;()</c>, its logging).
     /// </summary>
     public static IMeshBuilder AddStandardWebMesh(this IServiceCollection services, Action<MeshOptions>? configure = null)
     {
         var mesh = services.AddStandardMesh(configure).AddMeshInbound().AddGovernance();
-        if (EtcdEnvironment.ReadOptions() is not null && !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(MeshEnvironment.ServiceName))
-            && Environment.GetEnvironmentVariable(MeshEnvironment.Register) != "false")
+        // The service name may come from MESH_SERVICE_NAME, the Mesh section or configure: registration takes the
+        // runtime's, and says so in the log when there is none.
+        if (EtcdEnvironment.ReadOptions() is not null && Environment.GetEnvironmentVariable(MeshEnvironment.Register) != "false")
         {
             mesh.AddEtcdSelfRegistration();
         }

@@ -9,14 +9,19 @@ namespace Mesh.AspNetCore;
 /// <summary>
 /// First middleware of a meshed app: restores the mesh context (lane, caller, baggage) from the request headers so
 /// that outbound calls made while handling it carry them on, makes this app's runtime the ambient one, then runs
-/// the inbound extensions in order. At an ingress the lane and caller headers come from outside and are removed
-/// first; when the mesh signs callers, a caller without a valid signature is not trusted. An extension that throws
+/// the inbound extensions in order. Values that are not printable ASCII or too long are dropped at this edge and
+/// counted (<c>mesh.inbound.context.dropped</c>), never thrown later. At an ingress the lane, caller and baggage
+/// headers come from outside and are removed first; when the mesh signs callers, a caller without a valid signature is not trusted. An extension that throws
 /// before handing the request on is reported and skipped. While the configuration says <c>mesh.enabled: false</c>
 /// all of this is skipped: the request reaches the app as sent, with no mesh context (outbound calls are not routed
 /// then either, so a restored lane or caller would go nowhere).
 /// </summary>
 internal sealed class MeshInboundMiddleware
 {
+    private const string BaggageHeader = "baggage";
+    private const int MaxTokenLength = 256;
+    private const int MaxBaggageLength = 8192;
+
     private readonly RequestDelegate _next;
     private readonly MeshRuntime _runtime;
     private readonly IInboundExtension[] _extensions;
@@ -65,11 +70,12 @@ internal sealed class MeshInboundMiddleware
             headers.Remove(snapshot.LaneHeader);
             headers.Remove(snapshot.CallerHeader);
             headers.Remove(snapshot.CallerSignatureHeader);
+            headers.Remove(BaggageHeader);
         }
 
-        var lane = headers[snapshot.LaneHeader].ToString();
-        var caller = headers[snapshot.CallerHeader].ToString();
-        var baggage = headers["baggage"].ToString();
+        var lane = Accept(headers, snapshot.LaneHeader, MaxTokenLength);
+        var caller = Accept(headers, snapshot.CallerHeader, MaxTokenLength);
+        var baggage = Accept(headers, BaggageHeader, MaxBaggageLength);
         if (caller.Length > 0 && snapshot.CallerSignature is { } signature && !signature.Verify(caller, headers[snapshot.CallerSignatureHeader]))
         {
             context.Features.Set(new ForgedCallerFeature(caller));
@@ -116,6 +122,8 @@ internal sealed class MeshInboundMiddleware
             return Invoke(context, index + 1);
         }
 
+        // An extension that returned no task failed like one that threw.
+        task ??= Task.FromException(new InvalidOperationException($"inbound extension {_extensions[index].Name} returned no task"));
         return task.IsCompletedSuccessfully ? task : AwaitExtensionAsync(task, context, index);
     }
 
@@ -132,6 +140,21 @@ internal sealed class MeshInboundMiddleware
             _runtime.ReportExtensionFailure(_extensions[index].Name, ex);
             await Invoke(context, index + 1).ConfigureAwait(false);
         }
+    }
+
+    // The context's values go out again on every call the request makes, where HttpClient refuses what is not ASCII
+    // and a CR or LF would split a header: checked once here, at the edge of the process, and dropped (and counted)
+    // when they are not printable ASCII or longer than a lane, a service name or W3C baggage (8,192) can be.
+    private string Accept(IHeaderDictionary headers, string name, int maxLength)
+    {
+        var value = headers[name].ToString();
+        if (value.Length == 0 || (value.Length <= maxLength && !value.AsSpan().ContainsAnyExceptInRange(' ', '~')))
+        {
+            return value;
+        }
+
+        _runtime.Telemetry.InboundContextDropped.Add(1, new KeyValuePair<string, object?>("mesh.header", name));
+        return "";
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;

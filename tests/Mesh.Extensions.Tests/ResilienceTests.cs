@@ -98,6 +98,56 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task Retry_On5xx_RequestBodyFailsWhileSent_NotRetried()
+    {
+        await using var a = await TestBackend.StartAsync("a");
+        await using var b = await TestBackend.StartAsync("b");
+        var json = TwoEndpoints(a, b, """ "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"], "budgetPercent": 100 } """);
+        await using var host = await MeshHost.StartAsync(json, m => m.AddResilience());
+        var body = new FailingUpload();
+
+        // An upload the app forwards from a client that went away: the failure is the body's, not the endpoint's,
+        // and a second attempt could not send it again.
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => host.Client.PutAsync("http://orders/", new StreamContent(body)));
+
+        Assert.IsType<ClientGoneException>(failure.InnerException);
+        Assert.Equal(1, body.Reads);
+    }
+
+    private sealed class ClientGoneException() : IOException("the client sending the upload went away");
+
+    private sealed class FailingUpload : Stream
+    {
+        public int Reads { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            Reads++;
+            throw new ClientGoneException();
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public async Task Retry_SubscriberThrowsAfterEachResponse_EveryAttemptAbandoned_NoEndpointLeftInFlight()
     {
         await using var a = await TestBackend.StartAsync("a");

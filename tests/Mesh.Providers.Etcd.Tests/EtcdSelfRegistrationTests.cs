@@ -16,6 +16,20 @@ public sealed class EtcdSelfRegistrationTests
 {
     private const string Key = "/services/orders/endpoints/self";
 
+    [Fact]
+    public void AddedTwice_RegistersOnce()
+    {
+        // The app's own AddStandardWebMesh() and the startup hook's join both ask for it: one lease, one drain.
+        static int HostedServices(IServiceCollection services) => services.Count(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService));
+        var once = new ServiceCollection();
+        once.AddMesh().AddEtcdSelfRegistration();
+        var twice = new ServiceCollection();
+        twice.AddMesh().AddEtcdSelfRegistration().AddEtcdSelfRegistration();
+
+        Assert.Equal(HostedServices(once), HostedServices(twice));
+        Assert.Equal(HostedServices(new ServiceCollection().AddMesh().Services) + 1, HostedServices(once));
+    }
+
     private static async Task<WebApplication> StartAppAsync(EtcdServer etcd, string prefix, Action<RegistrationOptions> configure, TimeProvider? time = null)
     {
         var app = BuildApp(For(etcd, prefix), configure, time);

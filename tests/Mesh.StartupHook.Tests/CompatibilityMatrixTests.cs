@@ -97,6 +97,38 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, forgedResponse.StatusCode);
     }
 
+    [Fact]
+    public async Task WebApp_HostileInboundContext_DroppedAtTheEdge_OutboundCallsGoOn()
+    {
+        await using var ordersBase = await TestBackend.StartAsync("orders-base");
+        await using var ordersGray = await TestBackend.StartAsync("orders-gray");
+        using var config = Config($$"""
+            "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" },
+                                       { "id": "gray", "address": "{{ordersGray.Address}}", "tags": { "lane": "gray" } } ] }
+            """);
+        await using var app = StartWeb("web-plain", "builder", config.Path);
+        var address = await app.WaitForAddressAsync();
+
+        // A client that sends header values as UTF-8, as a hostile or careless caller can.
+        using var client = new HttpClient(new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8 });
+        async Task<string[]> CallWith(string header, string value)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{address}/factory?n=2");
+            request.Headers.TryAddWithoutValidation(header, value);
+            using var response = await client.SendAsync(request);
+            return Split(await response.Content.ReadAsStringAsync());
+        }
+
+        // Each bad value is dropped (the call goes on in the base lane, without it) instead of failing every call
+        // the request makes; a good lane next to it still counts.
+        Assert.Equal(Repeat("orders-base", 2), await CallWith("x-mesh-lane", "grün"));
+        Assert.Equal(Repeat("orders-base", 2), await CallWith("x-mesh-lane", new string('g', 257)));
+        Assert.Equal(Repeat("orders-base", 2), await CallWith("baggage", "tenant=münchen"));
+        Assert.Equal(Repeat("orders-base", 2), await CallWith("x-mesh-caller", "frontend\u00e9\u0301"));
+        Assert.Equal(Repeat("orders-gray", 2), await CallWith("x-mesh-lane", "gray"));
+        Assert.DoesNotContain("x-seen-baggage", ordersBase.LastHeaders.Keys);
+    }
+
     [Theory]
     [MemberData(nameof(GrpcCells))]
     public async Task GrpcApp_FactoryClient_RoutedByRuleAndLane(string cell)

@@ -30,7 +30,12 @@ public sealed class MeshTelemetry : IDisposable
             "Circuit breaker state changes, by service (and endpoint for endpoint-scoped breakers) and new state (open, half_open, closed).");
         ProviderFailures = Meter.CreateCounter<long>("mesh.provider.failures", "{failure}",
             "Failures of configuration sources (unreachable etcd, unexpected exceptions), by source and reason; the last good configuration stays in force.");
+        InboundContextDropped = Meter.CreateCounter<long>("mesh.inbound.context.dropped", "{header}",
+            "Mesh context headers of inbound requests dropped at the edge (not printable ASCII, or too long), by header; the request goes on without that value.");
     }
+
+    /// <summary><c>mesh.inbound.context.dropped</c>.</summary>
+    public Counter<long> InboundContextDropped { get; }
 
     /// <summary>The meter named <c>Mesh</c>.</summary>
     public Meter Meter { get; }

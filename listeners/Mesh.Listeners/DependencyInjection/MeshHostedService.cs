@@ -40,6 +40,13 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
         }
 
         _attachment = MeshAgent.Attach(runtime);
+
+        // Attached until the host has stopped, not merely until this service stops: a web host's server stops after
+        // it and drains the requests in flight, whose calls must still be routed.
+        if (services.GetService(typeof(IHostApplicationLifetime)) is IHostApplicationLifetime lifetime)
+        {
+            lifetime.ApplicationStopped.Register(static attachment => ((IDisposable)attachment!).Dispose(), _attachment);
+        }
     }
 
     // Each source is awaited in full, so the app's first calls see every source that started; one that fails is
@@ -54,7 +61,12 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _attachment?.Dispose();
+        // Without a host lifetime (a service started on its own) nothing else detaches the runtime.
+        if (services.GetService(typeof(IHostApplicationLifetime)) is null)
+        {
+            _attachment?.Dispose();
+        }
+
         foreach (var source in _sources)
         {
             await source.DisposeAsync().ConfigureAwait(false);

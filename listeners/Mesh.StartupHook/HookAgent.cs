@@ -39,13 +39,13 @@ internal static class HookAgent
         }
 
         Assembly? etcd = null;
+        ComponentLoadContext? etcdContext = null;
         if (Environment.GetEnvironmentVariable(MeshEnvironment.EtcdEndpoints) is { } etcdEndpoints && !string.IsNullOrWhiteSpace(etcdEndpoints))
         {
             sources.Add(($"etcd {etcdEndpoints}", () =>
             {
                 // dotnet-etcd and the gRPC and Protobuf versions it needs stay private to this component.
-                etcd = Components.LoadMain(Path.Combine(mesh.Component("etcd"), "Mesh.Providers.Etcd.dll"), mesh, out var context);
-                Components.ReportPrivate("etcd", context);
+                etcd = Components.LoadMain(Path.Combine(mesh.Component("etcd"), "Mesh.Providers.Etcd.dll"), mesh, out etcdContext);
                 return (IMeshConfigSource)etcd.GetType("Mesh.Providers.Etcd.EtcdEnvironment", throwOnError: true)!
                     .GetMethod("CreateSource", BindingFlags.Public | BindingFlags.Static)!.Invoke(null, BindingFlags.DoNotWrapExceptions, null, null, null)!;
             }));
@@ -73,6 +73,8 @@ internal static class HookAgent
             }
         }
 
+        // Once its first read is done, the provider has loaded its gRPC and Protobuf assemblies.
+        Components.ReportPrivate("etcd", etcdContext);
         MeshAgent.Attach(runtime);
         return (runtime, etcd);
     }

@@ -155,6 +155,57 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
         Assert.Equal(Repeat("greeter-gray", 4), Split(await response.Content.ReadAsStringAsync()));
     }
 
+    [Theory]
+    [InlineData("web-grpc-2.65")]
+    [InlineData("web-grpc-2.71")]
+    public async Task GrpcApp_OnEtcd_ProviderWithItsOwnGrpcAndProtobuf_RoutesAndRegisters(string cell)
+    {
+        // The etcd provider needs Grpc.Net.Client and Google.Protobuf 3.36 (the app ships 3.27 or 3.30): they load in
+        // the etcd component's context, the app keeps its own, and the whole mesh runs.
+        await using var etcd = await EtcdServer.StartAsync();
+        await using var ordersBase = await TestBackend.StartAsync("orders-base");
+        await using var ordersGray = await TestBackend.StartAsync("orders-gray");
+        var prefix = "/" + cell;
+        using (var client = etcd.Client())
+        {
+            await client.PutAsync($"{prefix}/services/orders/endpoints/base", $$"""{ "address": "{{ordersBase.Address}}" }""");
+            await client.PutAsync($"{prefix}/services/orders/endpoints/down", $$"""{ "address": "http://127.0.0.1:{{Ports.Refused()}}" }""");
+            await client.PutAsync($"{prefix}/services/orders/endpoints/gray", $$"""{ "address": "{{ordersGray.Address}}", "tags": { "lane": "gray" } }""");
+            await client.PutAsync($"{prefix}/services/orders/policy", """{ "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"] } }""");
+        }
+
+        await using var app = AppProcess.Start(fixture.App(cell, "CompatWeb"), new Dictionary<string, string?>
+        {
+            ["DOTNET_STARTUP_HOOKS"] = fixture.HookPath,
+            ["MESH_ETCD_ENDPOINTS"] = etcd.Endpoints,
+            ["MESH_ETCD_PREFIX"] = prefix,
+            ["MESH_SERVICE_NAME"] = "shop",
+            ["MESH_ENDPOINT_ID"] = "shop-1",
+            ["MESH_LOG_LEVEL"] = "Debug",
+            ["COMPAT_NAME"] = cell,
+        });
+        var address = await app.WaitForAddressAsync();
+        using var http = new HttpClient();
+
+        Assert.Equal(Repeat("orders-base", 10), await Lines(http, $"{address}/typed?n=10"));
+        using (var gray = new HttpRequestMessage(HttpMethod.Get, $"{address}/raw?n=2"))
+        {
+            gray.Headers.Add("x-mesh-lane", "gray");
+            using var response = await http.SendAsync(gray);
+            Assert.Equal(Repeat("orders-gray", 2), Split(await response.Content.ReadAsStringAsync()));
+        }
+
+        using (var client = etcd.Client())
+        {
+            await Eventually.UntilAsync(async () => (await client.GetRangeAsync($"{prefix}/services/shop/endpoints/")).Kvs.Count == 1, "the app to register itself");
+        }
+
+        Assert.DoesNotContain("load context of its own", app.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("failed", app.Stderr, StringComparison.OrdinalIgnoreCase);
+        var privately = Assert.Single(app.Stderr.Split('\n'), l => l.StartsWith("[mesh] etcd runs with its own", StringComparison.Ordinal));
+        Assert.Contains("Google.Protobuf", privately, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task GrpcApp_CustomExtensionWithNewerProtobufThanTheApp_RunsInItsOwnContext()
     {

@@ -20,7 +20,10 @@ public sealed class RateLimitSettings
     /// <summary>The refill period of the bucket; default one second.</summary>
     public TimeSpan? Period { get; set; }
 
-    /// <summary>One bucket per calling service (its verified caller name) instead of one for all callers.</summary>
+    /// <summary>
+    /// One bucket per calling service (its verified caller name) instead of one for all callers. Callers are verified
+    /// only with a <c>callerSigningKey</c>; without one, and for anonymous callers, all share one bucket.
+    /// </summary>
     public bool? PerCaller { get; set; }
 
     /// <summary>Requests handled at once; more are answered 429 at once.</summary>
@@ -36,6 +39,7 @@ public sealed class RateLimitSettings
 /// </summary>
 public sealed class RateLimitExtension : IInboundExtension, IConfigurableExtension, IDisposable
 {
+    private readonly MeshRuntime _runtime;
     private readonly OwnServiceSettings<RateLimitSettings> _settings;
     private readonly ConcurrentDictionary<string, Limiters> _limiters = new(StringComparer.OrdinalIgnoreCase);
     private readonly Counter<long> _rejections;
@@ -47,6 +51,7 @@ public sealed class RateLimitExtension : IInboundExtension, IConfigurableExtensi
     public RateLimitExtension(MeshRuntime runtime)
     {
         ArgumentNullException.ThrowIfNull(runtime);
+        _runtime = runtime;
         _settings = new(runtime, new(ExtensionName, SettingsJson.Parse<RateLimitSettings>, ValidateSettings));
         _rejections = runtime.Telemetry.Meter.CreateCounter<long>("mesh.ratelimit.rejections", "{request}", "Inbound requests answered 429 by a rate or concurrency limit.");
     }
@@ -73,7 +78,10 @@ public sealed class RateLimitExtension : IInboundExtension, IConfigurableExtensi
     private async Task InvokeLimitedAsync(HttpContext context, RequestDelegate next, MeshService service, RateLimitSettings settings)
     {
         var limiters = LimitersFor(service, settings);
-        var caller = MeshContext.Current?.Caller ?? "";
+
+        // Only a verified caller has a bucket of its own: without caller signing anyone can send any caller name, and
+        // each fresh name would be a fresh bucket. Unverified and anonymous callers share one.
+        var caller = _runtime.Snapshot.CallerSignature is null ? "" : MeshContext.Current?.Caller ?? "";
         using var token = limiters.Tokens?.AttemptAcquire(caller);
         if (token is { IsAcquired: false })
         {

@@ -14,20 +14,7 @@ public sealed class AuthorizationTests
             "policy": { "extensions": { "authorization": {{authorization}} } } } } }
         """;
 
-    /// <summary>A caller service in this process: a runtime named <paramref name="name"/> routing a plain HttpClient.</summary>
-    private static async Task<(HttpStatusCode Status, string Body)> CallAs(string name, GovernedApp app, string path, string key = Key)
-    {
-        using var runtime = new MeshRuntime(new MeshRuntimeOptions { ServiceName = name });
-        Assert.Empty(runtime.ApplyJson($$"""
-            { "mesh": { "callerSigningKey": "{{key}}" },
-              "services": { "orders": { "endpoints": [ { "id": "self", "address": "{{app.Address}}" } ] } } }
-            """, "test"));
-        using var attachment = MeshAgent.Attach(runtime);
-        using var scope = MeshAgent.UseRuntime(runtime);
-        using var client = new HttpClient();
-        using var response = await client.GetAsync($"http://orders{path}");
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
-    }
+    private static Task<(HttpStatusCode Status, string Body)> CallAs(string name, GovernedApp app, string path, string key = Key) => app.CallAsAsync(name, path, key);
 
     [Fact]
     public async Task SignedCaller_Allowed_SeesVerifiedCallerInContext()

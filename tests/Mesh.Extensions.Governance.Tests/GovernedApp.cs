@@ -1,3 +1,4 @@
+using System.Net;
 using Mesh.Runtime;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -69,6 +70,24 @@ public sealed class GovernedApp : IAsyncDisposable
         governed = new GovernedApp(app, config);
         await governed.ApplyAsync(meshJson(governed.Address));
         return governed;
+    }
+
+    /// <summary>
+    /// Calls the app as the caller service <paramref name="name"/> of this process: a runtime of that name, signing
+    /// with <paramref name="signingKey"/>, routing a plain HttpClient to <c>http://orders{path}</c>.
+    /// </summary>
+    public async Task<(HttpStatusCode Status, string Body)> CallAsAsync(string name, string path, string signingKey)
+    {
+        using var runtime = new MeshRuntime(new MeshRuntimeOptions { ServiceName = name });
+        Assert.Empty(runtime.ApplyJson($$"""
+            { "mesh": { "callerSigningKey": "{{signingKey}}" },
+              "services": { "orders": { "endpoints": [ { "id": "self", "address": "{{Address}}" } ] } } }
+            """, "test"));
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var client = new HttpClient();
+        using var response = await client.GetAsync($"http://orders{path}");
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>Writes new rules and waits until they are in force.</summary>

@@ -34,8 +34,26 @@ public sealed class RateLimitTests
     }
 
     [Fact]
-    public async Task PerCaller_EachCallerHasItsOwnBucket()
+    public async Task PerCaller_EachSignedCallerHasItsOwnBucket()
     {
+        const string key = "a-shared-secret-of-the-mesh";
+        await using var app = await GovernedApp.StartAsync(address => $$"""
+            { "mesh": { "callerSigningKey": "{{key}}" },
+              "services": { "orders": { "endpoints": [ { "id": "self", "address": "{{address}}" } ],
+                                        "policy": { "extensions": { "rateLimit": { "permits": 2, "period": "01:00:00", "perCaller": true } } } } } }
+            """);
+
+        var a = new[] { (await app.CallAsAsync("a", "/x", key)).Status, (await app.CallAsAsync("a", "/x", key)).Status, (await app.CallAsAsync("a", "/x", key)).Status };
+        var b = new[] { (await app.CallAsAsync("b", "/x", key)).Status, (await app.CallAsAsync("b", "/x", key)).Status };
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], a);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK], b);
+    }
+
+    [Fact]
+    public async Task PerCaller_UnverifiedCallers_ShareOneBucket_RotatingTheNameGainsNothing()
+    {
+        // No callerSigningKey: anyone can send any x-mesh-caller, so a fresh name must not be a fresh bucket.
         await using var app = await GovernedApp.StartAsync(Orders(""" "rateLimit": { "permits": 2, "period": "01:00:00", "perCaller": true } """));
         using var client = new HttpClient();
 
@@ -47,11 +65,8 @@ public sealed class RateLimitTests
             return response.StatusCode;
         }
 
-        var a = new[] { await Call("a"), await Call("a"), await Call("a") };
-        var b = new[] { await Call("b"), await Call("b") };
-
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], a);
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK], b);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
+            [await Call("rotating-1"), await Call("rotating-2"), await Call("rotating-3"), await Call("rotating-4")]);
     }
 
     [Fact]

@@ -101,14 +101,27 @@ public sealed class AuthorizationExtension : IInboundExtension, IConfigurableExt
         return errors.Select(e => $"{e.Path}: {e.Message}");
     }
 
+    // Paths are matched the way the app's router reaches them: ignoring case unless a rule says otherwise, on the
+    // normalized path (InboundRequestView.NormalizedPath), so that /ADMIN, //admin or /%2Fadmin do not pass a rule
+    // about /admin.
     private sealed class CompiledAuthorization(AuthorizationSettings settings)
     {
         private readonly (RequestMatcher Matcher, CallerLists Lists)[] _rules =
-            [.. (settings.Rules ?? []).Select(r => (RequestMatcher.Create(r.Match), (CallerLists)r))];
+            [.. (settings.Rules ?? []).Select(r => (RequestMatcher.Create(IgnoringPathCase(r.Match)), (CallerLists)r))];
+
+        private static MatchDocument? IgnoringPathCase(MatchDocument? match)
+        {
+            if (match?.Path is { } path)
+            {
+                path.IgnoreCase ??= true;
+            }
+
+            return match;
+        }
 
         public bool Allows(HttpRequest request, string caller)
         {
-            var view = new InboundRequestView(request);
+            var view = new InboundRequestView(request, InboundRequestView.NormalizedPath(request));
             foreach (var (matcher, lists) in _rules)
             {
                 if (matcher.Matches(ref view, MeshContext.Current?.Lane))

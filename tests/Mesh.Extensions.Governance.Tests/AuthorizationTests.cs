@@ -72,6 +72,25 @@ public sealed class AuthorizationTests
         Assert.Equal(HttpStatusCode.OK, (await CallAs("ops", app, "/admin/users")).Status);
     }
 
+    [Theory]
+    [InlineData("/admin/users")]
+    [InlineData("/ADMIN/users")]
+    [InlineData("/Admin")]
+    [InlineData("//admin/users")]
+    [InlineData("/%2Fadmin/users")]
+    [InlineData("/admin%2Fusers")]
+    [InlineData("/orders/%2E%2E/admin/users")]
+    public async Task RuleForPath_CaseAndEncodingVariants_DoNotBypass(string path)
+    {
+        await using var app = await GovernedApp.StartAsync(Orders("""
+            { "rules": [ { "match": { "path": { "prefix": "/admin" } }, "allow": ["ops"] } ], "allow": ["*"] }
+            """));
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await CallAs("frontend", app, path)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await CallAs("ops", app, path)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await CallAs("frontend", app, "/orders/admin")).Status);
+    }
+
     [Fact]
     public async Task Ingress_LaneAndCallerFromOutside_Stripped()
     {

@@ -49,9 +49,28 @@ public sealed class MeshValidator
 
         if (document.Services is { } services)
         {
+            var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var (name, service) in services)
             {
                 ValidateService(name, service, $"$.services.{name}", errors);
+
+                // Host names are not case-sensitive: http://ORDERS/ and http://orders/ are one service.
+                if (!names.Add(name))
+                {
+                    errors.Add(new($"$.services.{name}", $"service '{name}' differs from another service's name only in case: host names are case-insensitive"));
+                }
+            }
+
+            // An endpoint that names a service of the mesh would leave the mesh for an unmeshed DNS lookup of that name.
+            foreach (var (name, service) in services)
+            {
+                for (var i = 0; i < (service?.Endpoints?.Count ?? 0); i++)
+                {
+                    if (Uri.TryCreate(service!.Endpoints![i]?.Address, UriKind.Absolute, out var uri) && names.Contains(uri.Host))
+                    {
+                        errors.Add(new($"$.services.{name}.endpoints[{i}].address", $"'{uri.Host}' is the name of a service of the mesh, not an endpoint's address"));
+                    }
+                }
             }
         }
 
@@ -61,11 +80,16 @@ public sealed class MeshValidator
     /// <summary>Validates mesh-wide settings.</summary>
     public void ValidateSettings(MeshSettings settings, string path, List<ValidationError> errors)
     {
-        ValidateHeaderName(settings.LaneHeader, $"{path}.laneHeader", errors);
-        ValidateHeaderName(settings.CallerHeader, $"{path}.callerHeader", errors);
+        ValidateContextHeader(settings.LaneHeader, $"{path}.laneHeader", errors);
+        ValidateContextHeader(settings.CallerHeader, $"{path}.callerHeader", errors);
         if (settings.CallerSigningKey is { Length: < CallerSignature.MinimumKeyLength })
         {
             errors.Add(new($"{path}.callerSigningKey", $"callerSigningKey must be at least {CallerSignature.MinimumKeyLength} characters"));
+        }
+        else if (settings.CallerSigningKey is { } key && key.Trim().Length < CallerSignature.MinimumKeyLength)
+        {
+            // Not echoed: it is a secret.
+            errors.Add(new($"{path}.callerSigningKey", $"callerSigningKey must have at least {CallerSignature.MinimumKeyLength} characters that are not white space"));
         }
 
         ValidateExtensions(settings.Extensions, $"{path}.extensions", errors);
@@ -147,6 +171,20 @@ public sealed class MeshValidator
         else if (uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.Fragment.Length > 0)
         {
             errors.Add(new($"{path}.address", $"'{endpoint.Address}' must be scheme, host and port only (no path, query or fragment)"));
+        }
+
+        else if (uri.Port == 0)
+        {
+            errors.Add(new($"{path}.address", $"'{endpoint.Address}' has port 0, which nothing listens on"));
+        }
+
+        foreach (var (tag, value) in endpoint.Tags ?? [])
+        {
+            // Tags (the lane among them) go out in headers and metrics: control characters would break both.
+            if (tag.AsSpan().ContainsAnyExceptInRange(' ', '~') || (value ?? "").AsSpan().ContainsAnyExceptInRange(' ', '~'))
+            {
+                errors.Add(new($"{path}.tags.{tag}", "tag names and values must be printable ASCII (no control characters such as CR or LF)"));
+            }
         }
 
         if (endpoint.Weight is { } weight && (weight < 0 || weight > MaxWeight))
@@ -292,6 +330,11 @@ public sealed class MeshValidator
         ValidateStringMatch(match.Path, $"{path}.path", errors);
         ValidateStringMatch(match.Lane, $"{path}.lane", errors);
         ValidateStringMatches(match.Headers, $"{path}.headers", errors);
+        foreach (var header in match.Headers?.Keys ?? Enumerable.Empty<string>())
+        {
+            ValidateHeaderName(header, $"{path}.headers.{header}", errors);
+        }
+
         ValidateStringMatches(match.Query, $"{path}.query", errors);
         ValidateStringMatches(match.Cookies, $"{path}.cookies", errors);
     }
@@ -474,6 +517,24 @@ public sealed class MeshValidator
             // rejected like an invalid one rather than letting the exception unwind a provider's reload loop.
             _onExtensionFailure?.Invoke(name, ex);
             errors.Add(new($"{path}.{name}", $"the settings validator of extension '{name}' failed ({ex.GetType().Name}: {ex.Message}); settings rejected"));
+        }
+    }
+
+    // Headers the HTTP stack owns, or that carry something else: a mesh context header there would forward the
+    // inbound Host, break the message framing (every call answered 400), or leak credentials.
+    private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "host", "transfer-encoding", "content-length", "content-type", "content-encoding", "connection", "keep-alive",
+        "upgrade", "te", "trailer", "expect", "authorization", "proxy-authorization", "cookie", "set-cookie",
+        "traceparent", "tracestate", "baggage",
+    };
+
+    private static void ValidateContextHeader(string? name, string path, List<ValidationError> errors)
+    {
+        ValidateHeaderName(name, path, errors);
+        if (name is not null && ReservedHeaders.Contains(name))
+        {
+            errors.Add(new(path, $"'{name}' is a header HTTP or tracing already uses; choose a header of the mesh's own (e.g. x-mesh-lane)"));
         }
     }
 

@@ -12,6 +12,21 @@ public sealed class ValidatorTests
 
     public static TheoryData<string, string, string> BadDocuments => new()
     {
+        { """{ "mesh": { "laneHeader": "host" }, "services": {} }""", "$.mesh.laneHeader", "a header HTTP or tracing already uses" },
+        { """{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:1", "weight": 5, "weight": 0 } ] } } }""",
+            "$.services.orders.endpoints[0].weight", "uplicate" },
+        { """{ "mesh": { "callerHeader": "Transfer-Encoding" }, "services": {} }""", "$.mesh.callerHeader", "a header HTTP or tracing already uses" },
+        { $$"""{ "mesh": { "callerSigningKey": "{{new string(' ', 40)}}" }, "services": {} }""", "$.mesh.callerSigningKey", "not white space" },
+        { """{ "services": { "orders": { "endpoints": [] }, "ORDERS": { "endpoints": [] } } }""", "$.services.ORDERS", "only in case" },
+        { """{ "services": { "orders": { "endpoints": [], "policy": { "routes": [ { "match": { "headers": { "x user": { "exact": "a" } } }, "destinations": [ {} ] } ] } } } }""",
+            "$.services.orders.policy.routes[0].match.headers.x user", "not a valid header name" },
+        { """{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:0" } ] } } }""",
+            "$.services.orders.endpoints[0].address", "port 0" },
+        { """{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://pay:8080" } ] }, "pay": { "endpoints": [] } } }""",
+            "$.services.orders.endpoints[0].address", "'pay' is the name of a service of the mesh" },
+        { """{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:1", "tags": { "lane": "gray\r\nx-admin: 1" } } ] } } }""",
+            "$.services.orders.endpoints[0].tags.lane", "printable ASCII" },
+
         { "{ \"services\": { \"orders\": ", "$.services.orders", "(line 1, position 27)" },
         { """{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:1", "weight": -5 } ] } } }""",
             "$.services.orders.endpoints[0].weight", "weight -5 is out of range" },

@@ -12,9 +12,11 @@ internal static class SecretRedaction
     /// <summary>What a masked value reads as; it says a value is set without saying what it is.</summary>
     public const string Mask = "(redacted)";
 
-    private static readonly string[] SecretNameEndings = ["signingKey", "secret", "password", "token", "apiKey", "privateKey", "credentials"];
+    // The documented rule (README, admin endpoint): a property is secret when its name, ignoring case, contains one of
+    // these, or ends in "key" or "keys" (apiKey, accessKey, secretKey, callerSigningKey, apiKeys).
+    private static readonly string[] SecretNameParts = ["secret", "password", "passwd", "token", "credential", "connectionstring", "privatekey"];
 
-    /// <summary>Masks, in place, every string value under a secret-sounding property name in <paramref name="node"/>.</summary>
+    /// <summary>Masks, in place, every value (a string, a number, a list or an object) under a secret property name in <paramref name="node"/>.</summary>
     public static void Redact(JsonNode? node)
     {
         switch (node)
@@ -22,7 +24,7 @@ internal static class SecretRedaction
             case JsonObject obj:
                 foreach (var (name, value) in obj.ToList())
                 {
-                    if (value is JsonValue && IsSecretName(name))
+                    if (value is not null && IsSecretName(name))
                     {
                         obj[name] = Mask;
                     }
@@ -44,5 +46,6 @@ internal static class SecretRedaction
     }
 
     private static bool IsSecretName(string name) =>
-        Array.Exists(SecretNameEndings, ending => name.EndsWith(ending, StringComparison.OrdinalIgnoreCase));
+        Array.Exists(SecretNameParts, part => name.Contains(part, StringComparison.OrdinalIgnoreCase))
+        || name.EndsWith("key", StringComparison.OrdinalIgnoreCase) || name.EndsWith("keys", StringComparison.OrdinalIgnoreCase);
 }

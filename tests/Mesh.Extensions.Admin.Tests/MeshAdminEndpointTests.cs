@@ -75,6 +75,34 @@ public sealed class MeshAdminEndpointTests
     }
 
     [Fact]
+    public async Task Admin_SecretsInExtensionSettingsAndRejectedAddresses_NeverShown()
+    {
+        await using var app = await MeshedApp.StartAsync("""
+            { "mesh": { "serviceName": "frontend" },
+              "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:5001" } ],
+                "policy": { "extensions": { "custom": {
+                  "secretKey": "s3-secret-key-value", "AccessKey": "access-key-value", "apiKeys": [ "api-key-one", "api-key-two" ],
+                  "token": [ "token-value" ], "password": "password-value", "connectionString": "Server=db;Password=conn-pw",
+                  "nested": { "clientSecret": { "value": "nested-secret-value" } }, "header": "x-visible" } } } } } }
+            """);
+        app.Runtime.ApplyJson("""
+            { "services": { "orders": { "endpoints": [ { "id": "o1", "address": "https://svc:pw-in-userinfo@127.0.0.1:5001" },
+                                                       { "id": "o2", "address": "https://127.0.0.1:5002/x?token=query-token-value" } ] } } }
+            """, "test-token-in-address");
+        using var http = new HttpClient();
+
+        var body = await http.GetStringAsync(app.AdminUrl);
+
+        foreach (var secret in new[] { "s3-secret-key-value", "access-key-value", "api-key-one", "api-key-two", "token-value", "password-value", "conn-pw", "nested-secret-value", "pw-in-userinfo", "query-token-value" })
+        {
+            Assert.DoesNotContain(secret, body, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("x-visible", body, StringComparison.Ordinal);
+        Assert.Contains("https://127.0.0.1:5002/x(redacted)", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Admin_EndpointStartedRecently_ShowsItsWarmUpWeight()
     {
         var started = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);

@@ -161,7 +161,7 @@ public sealed class MeshValidator
         else if (!Uri.TryCreate(endpoint.Address, UriKind.Absolute, out var uri)
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            errors.Add(new($"{path}.address", $"'{endpoint.Address}' is not an absolute http or https address"));
+            errors.Add(new($"{path}.address", $"'{Shown(endpoint.Address)}' is not an absolute http or https address"));
         }
         else if (uri.UserInfo.Length > 0)
         {
@@ -170,12 +170,12 @@ public sealed class MeshValidator
         }
         else if (uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.Fragment.Length > 0)
         {
-            errors.Add(new($"{path}.address", $"'{endpoint.Address}' must be scheme, host and port only (no path, query or fragment)"));
+            errors.Add(new($"{path}.address", $"'{Shown(endpoint.Address)}' must be scheme, host and port only (no path, query or fragment)"));
         }
 
         else if (uri.Port == 0)
         {
-            errors.Add(new($"{path}.address", $"'{endpoint.Address}' has port 0, which nothing listens on"));
+            errors.Add(new($"{path}.address", $"'{Shown(endpoint.Address)}' has port 0, which nothing listens on"));
         }
 
         foreach (var (tag, value) in endpoint.Tags ?? [])
@@ -528,6 +528,22 @@ public sealed class MeshValidator
         "upgrade", "te", "trailer", "expect", "authorization", "proxy-authorization", "cookie", "set-cookie",
         "traceparent", "tracestate", "baggage",
     };
+
+    /// <summary>
+    /// An address as rejection messages may show it (they are logged, counted and served by the admin endpoint): user
+    /// info and everything from the query on are cut, since they are where credentials and tokens travel
+    /// (<c>https://svc:pw@host/?token=...</c> reads <c>https://(redacted)@host/(redacted)</c>).
+    /// </summary>
+    public static string Shown(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var start = address.IndexOf("://", StringComparison.Ordinal) is var scheme and >= 0 ? scheme + 3 : 0;
+        var at = address.IndexOf('@', start);
+        var end = address.IndexOfAny(['/', '?', '#'], start);
+        var shown = at >= 0 && (end < 0 || at < end) ? address[..start] + "(redacted)" + address[at..] : address;
+        var cut = shown.IndexOfAny(['?', '#'], start);
+        return cut >= 0 ? shown[..cut] + "(redacted)" : shown;
+    }
 
     private static void ValidateContextHeader(string? name, string path, List<ValidationError> errors)
     {

@@ -59,6 +59,24 @@ public sealed class ValidatorTests
     };
 
     [Theory]
+    [InlineData("ftp://svc:pw@127.0.0.1:1/x?token=t0k3n#frag", "ftp://(redacted)@127.0.0.1:1/x(redacted)")]
+    [InlineData("http://127.0.0.1:1/path?token=t0k3n", "http://127.0.0.1:1/path(redacted)")]
+    [InlineData("svc:pw@127.0.0.1:1", "(redacted)@127.0.0.1:1")]
+    [InlineData("http://127.0.0.1:1/a@b", "http://127.0.0.1:1/a@b")]
+    public void Shown_CutsUserInfoAndQuery(string address, string shown) => Assert.Equal(shown, Mesh.Configuration.MeshValidator.Shown(address));
+
+    [Fact]
+    public void ApplyJson_RejectedAddress_MessageShowsNoToken()
+    {
+        using var runtime = new MeshRuntime();
+
+        var errors = runtime.ApplyJson("""{ "services": { "orders": { "endpoints": [ { "id": "o1", "address": "ftp://127.0.0.1:1/?token=t0k3n" } ] } } }""", "bad.json");
+
+        Assert.Contains(errors, e => e.Path == "$.services.orders.endpoints[0].address" && e.Message.Contains("ftp://127.0.0.1:1/(redacted)", StringComparison.Ordinal));
+        Assert.DoesNotContain(errors, e => e.Message.Contains("t0k3n", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [MemberData(nameof(BadDocuments))]
     public void ApplyJson_BadDocument_RejectedWithPathAndReason_LastGoodKept(string json, string path, string reason)
     {

@@ -16,21 +16,27 @@ internal static class SecretRedaction
     // these, or ends in "key" or "keys" (apiKey, accessKey, secretKey, callerSigningKey, apiKeys).
     private static readonly string[] SecretNameParts = ["secret", "password", "passwd", "token", "credential", "connectionstring", "privatekey"];
 
+    // Maps whose keys are names the operator chose (a service called token-service, a tag partitionKey, a condition
+    // on x-api-key), not fields: the rule is not applied to those keys, only within their values.
+    private static readonly HashSet<string> NamedMaps = new(StringComparer.Ordinal) { "services", "tags", "headers", "query", "cookies", "subset", "extensions" };
+
     /// <summary>Masks, in place, every value (a string, a number, a list or an object) under a secret property name in <paramref name="node"/>.</summary>
-    public static void Redact(JsonNode? node)
+    public static void Redact(JsonNode? node) => Redact(node, namesAreData: false);
+
+    private static void Redact(JsonNode? node, bool namesAreData)
     {
         switch (node)
         {
             case JsonObject obj:
                 foreach (var (name, value) in obj.ToList())
                 {
-                    if (value is not null && IsSecretName(name))
+                    if (!namesAreData && value is not null && IsSecretName(name))
                     {
                         obj[name] = Mask;
                     }
                     else
                     {
-                        Redact(value);
+                        Redact(value, !namesAreData && NamedMaps.Contains(name));
                     }
                 }
 
@@ -38,7 +44,7 @@ internal static class SecretRedaction
             case JsonArray array:
                 foreach (var item in array)
                 {
-                    Redact(item);
+                    Redact(item, namesAreData: false);
                 }
 
                 break;

@@ -101,9 +101,10 @@ public sealed class AuthorizationExtension : IInboundExtension, IConfigurableExt
         return errors.Select(e => $"{e.Path}: {e.Message}");
     }
 
-    // Paths are matched the way the app's router reaches them: ignoring case unless a rule says otherwise, on the
-    // normalized path (InboundRequestView.NormalizedPath), so that /ADMIN, //admin or /%2Fadmin do not pass a rule
-    // about /admin.
+    // Paths are matched the way the app's router may reach them: ignoring case unless a rule says otherwise, on the
+    // path as it stands and, where it differs, on its alternate form (InboundRequestView.AlternatePath: %2F decoded,
+    // // collapsed, trailing slash dropped); a request passes only if both readings pass, so that /ADMIN, //admin,
+    // /%2Fadmin or /admin/ do not pass a rule about /admin, and a rule written with %2F keeps matching.
     private sealed class CompiledAuthorization(AuthorizationSettings settings)
     {
         private readonly (RequestMatcher Matcher, CallerLists Lists)[] _rules =
@@ -121,7 +122,23 @@ public sealed class AuthorizationExtension : IInboundExtension, IConfigurableExt
 
         public bool Allows(HttpRequest request, string caller)
         {
-            var view = new InboundRequestView(request, InboundRequestView.NormalizedPath(request));
+            var view = new InboundRequestView(request);
+            if (!Allows(ref view, caller))
+            {
+                return false;
+            }
+
+            if (_rules.Length == 0 || InboundRequestView.AlternatePath(request) is not { } alternate)
+            {
+                return true;
+            }
+
+            var alternateView = new InboundRequestView(request, alternate);
+            return Allows(ref alternateView, caller);
+        }
+
+        private bool Allows(ref InboundRequestView view, string caller)
+        {
             foreach (var (matcher, lists) in _rules)
             {
                 if (matcher.Matches(ref view, MeshContext.Current?.Lane))

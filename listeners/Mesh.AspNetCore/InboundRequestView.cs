@@ -15,7 +15,7 @@ public readonly struct InboundRequestView : IRouteRequest
     /// <summary>Creates a view of <paramref name="request"/>.</summary>
     public InboundRequestView(HttpRequest request) => _request = request;
 
-    /// <summary>Creates a view of <paramref name="request"/> whose path is <paramref name="path"/> (e.g. <see cref="NormalizedPath"/>).</summary>
+    /// <summary>Creates a view of <paramref name="request"/> whose path is <paramref name="path"/> (e.g. <see cref="AlternatePath"/>).</summary>
     public InboundRequestView(HttpRequest request, string path)
     {
         _request = request;
@@ -29,39 +29,39 @@ public readonly struct InboundRequestView : IRouteRequest
     public ReadOnlySpan<char> Path => _path ?? (_request.PathBase + _request.Path).Value ?? "/";
 
     /// <summary>
-    /// The request's path as the app's router reaches it, for rules that guard paths: path base and path, with an
-    /// encoded slash (<c>%2F</c>, which ASP.NET Core leaves encoded) decoded, empty segments (<c>//</c>) collapsed and
-    /// dot segments (<c>/./</c>, <c>/../</c>) resolved, so that none of them passes a rule for the path it leads to.
-    /// Case is kept: compare it ignoring case, as routing does.
+    /// The request's path as the app's router may also read it, for rules that guard paths: path base and path, with
+    /// an encoded slash (<c>%2F</c>, which ASP.NET Core leaves encoded) decoded, empty segments (<c>//</c>) collapsed
+    /// and a trailing slash dropped (routing treats <c>/admin/</c> as <c>/admin</c>). Dot segments are left alone:
+    /// the server resolved the real ones already, and one that only appears once <c>%2F</c> is decoded
+    /// (<c>/admin/..%2Fusers</c>) is not one the router resolves. Null when that is the path as it stands, so a
+    /// rule can check both and cost nothing more for ordinary paths. Case is kept: compare it ignoring case, as
+    /// routing does.
     /// </summary>
-    public static string NormalizedPath(HttpRequest request)
+    public static string? AlternatePath(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var raw = (request.PathBase + request.Path).Value ?? "/";
-        var decoded = raw.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
-        var segments = new List<string>();
-        foreach (var segment in decoded.Split('/'))
+        if (!raw.Contains('%', StringComparison.Ordinal) && !raw.Contains("//", StringComparison.Ordinal) && !(raw.Length > 1 && raw.EndsWith('/')))
         {
-            if (segment.Length == 0 || segment == ".")
-            {
-                continue;
-            }
-
-            if (segment == "..")
-            {
-                if (segments.Count > 0)
-                {
-                    segments.RemoveAt(segments.Count - 1);
-                }
-
-                continue;
-            }
-
-            segments.Add(segment);
+            return null;
         }
 
-        var trailing = decoded.Length > 1 && decoded.EndsWith('/') && segments.Count > 0 ? "/" : "";
-        return "/" + string.Join('/', segments) + trailing;
+        var decoded = raw.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        var collapsed = new System.Text.StringBuilder(decoded.Length);
+        foreach (var c in decoded)
+        {
+            if (c != '/' || collapsed.Length == 0 || collapsed[^1] != '/')
+            {
+                collapsed.Append(c);
+            }
+        }
+
+        if (collapsed.Length > 1 && collapsed[^1] == '/')
+        {
+            collapsed.Length--;
+        }
+
+        return collapsed.ToString();
     }
 
     /// <inheritdoc />

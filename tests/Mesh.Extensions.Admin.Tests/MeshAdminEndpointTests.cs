@@ -83,7 +83,8 @@ public sealed class MeshAdminEndpointTests
                 "policy": { "extensions": { "custom": {
                   "secretKey": "s3-secret-key-value", "AccessKey": "access-key-value", "apiKeys": [ "api-key-one", "api-key-two" ],
                   "token": [ "token-value" ], "password": "password-value", "connectionString": "Server=db;Password=conn-pw",
-                  "nested": { "clientSecret": { "value": "nested-secret-value" } }, "header": "x-visible" } } } } } }
+                  "nested": { "clientSecret": { "value": "nested-secret-value" } }, "header": "x-visible" } } } },
+                "token-service": { "endpoints": [ { "id": "t1", "address": "http://127.0.0.1:5003", "tags": { "partitionKey": "p1" } } ] } } }
             """);
         app.Runtime.ApplyJson("""
             { "services": { "orders": { "endpoints": [ { "id": "o1", "address": "https://svc:pw-in-userinfo@127.0.0.1:5001" },
@@ -99,6 +100,11 @@ public sealed class MeshAdminEndpointTests
         }
 
         Assert.Contains("x-visible", body, StringComparison.Ordinal);
+
+        // Names the operator chose are not fields: a service called token-service keeps its entry.
+        using var json = JsonDocument.Parse(body);
+        var services = json.RootElement.GetProperty("snapshot").GetProperty("document").GetProperty("services");
+        Assert.Equal(JsonValueKind.Object, services.GetProperty("token-service").ValueKind);
         Assert.Contains("https://127.0.0.1:5002/x(redacted)", body, StringComparison.Ordinal);
     }
 

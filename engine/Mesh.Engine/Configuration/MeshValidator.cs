@@ -49,28 +49,9 @@ public sealed class MeshValidator
 
         if (document.Services is { } services)
         {
-            var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var (name, service) in services)
             {
                 ValidateService(name, service, $"$.services.{name}", errors);
-
-                // Host names are not case-sensitive: http://ORDERS/ and http://orders/ are one service.
-                if (!names.Add(name))
-                {
-                    errors.Add(new($"$.services.{name}", $"service '{name}' differs from another service's name only in case: host names are case-insensitive"));
-                }
-            }
-
-            // An endpoint that names a service of the mesh would leave the mesh for an unmeshed DNS lookup of that name.
-            foreach (var (name, service) in services)
-            {
-                for (var i = 0; i < (service?.Endpoints?.Count ?? 0); i++)
-                {
-                    if (Uri.TryCreate(service!.Endpoints![i]?.Address, UriKind.Absolute, out var uri) && names.Contains(uri.Host))
-                    {
-                        errors.Add(new($"$.services.{name}.endpoints[{i}].address", $"'{uri.Host}' is the name of a service of the mesh, not an endpoint's address"));
-                    }
-                }
             }
         }
 
@@ -180,10 +161,15 @@ public sealed class MeshValidator
 
         foreach (var (tag, value) in endpoint.Tags ?? [])
         {
-            // Tags (the lane among them) go out in headers and metrics: control characters would break both.
-            if (tag.AsSpan().ContainsAnyExceptInRange(' ', '~') || (value ?? "").AsSpan().ContainsAnyExceptInRange(' ', '~'))
+            // Tags go out in metrics and logs, where control characters (CR, LF) would forge lines; the lane tag also
+            // goes out in a header, which takes printable ASCII only. The tag's name is not echoed: it may hold them.
+            if (tag.Any(char.IsControl) || (value ?? "").Any(char.IsControl))
             {
-                errors.Add(new($"{path}.tags.{tag}", "tag names and values must be printable ASCII (no control characters such as CR or LF)"));
+                errors.Add(new($"{path}.tags", "a tag name or value holds control characters (such as CR or LF)"));
+            }
+            else if (tag == EndpointTags.Lane && (value ?? "").AsSpan().ContainsAnyExceptInRange(' ', '~'))
+            {
+                errors.Add(new($"{path}.tags.{tag}", "the lane must be printable ASCII: it is sent in a header"));
             }
         }
 
@@ -332,7 +318,12 @@ public sealed class MeshValidator
         ValidateStringMatches(match.Headers, $"{path}.headers", errors);
         foreach (var header in match.Headers?.Keys ?? Enumerable.Empty<string>())
         {
-            ValidateHeaderName(header, $"{path}.headers.{header}", errors);
+            // Any HTTP token (RFC 9110: letters, digits and !#$%&'*+-.^_`|~; gRPC metadata keys use '.'); a name
+            // with a space or a colon could never match.
+            if (header.Length == 0 || !header.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal)))
+            {
+                errors.Add(new($"{path}.headers", $"'{Escaped(header)}' is not a valid header name"));
+            }
         }
 
         ValidateStringMatches(match.Query, $"{path}.query", errors);
@@ -537,13 +528,19 @@ public sealed class MeshValidator
     public static string Shown(string address)
     {
         ArgumentNullException.ThrowIfNull(address);
+
+        // Up to the last '@': a password may itself hold '/', '#', '?' or '@'. An address with '@' in its path loses
+        // more than it must, which is the safe side.
         var start = address.IndexOf("://", StringComparison.Ordinal) is var scheme and >= 0 ? scheme + 3 : 0;
-        var at = address.IndexOf('@', start);
-        var end = address.IndexOfAny(['/', '?', '#'], start);
-        var shown = at >= 0 && (end < 0 || at < end) ? address[..start] + "(redacted)" + address[at..] : address;
-        var cut = shown.IndexOfAny(['?', '#'], start);
-        return cut >= 0 ? shown[..cut] + "(redacted)" : shown;
+        var at = address.LastIndexOf('@');
+        var shown = at >= start ? address[..start] + "(redacted)" + address[at..] : address;
+        var cut = shown.IndexOfAny(['?', '#'], at >= start ? start + "(redacted)".Length : start);
+        return Escaped(cut >= 0 ? shown[..cut] + "(redacted)" : shown);
     }
+
+    // What the configuration holds, made safe for a log line and a metric tag: control characters as \uXXXX.
+    private static string Escaped(string text)
+        => text.Any(char.IsControl) ? string.Concat(text.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())) : text;
 
     private static void ValidateContextHeader(string? name, string path, List<ValidationError> errors)
     {

@@ -37,7 +37,7 @@ internal sealed class MeshProxyConfigProvider : IProxyConfigProvider, IDisposabl
         lock (_gate)
         {
             var next = Build(snapshot);
-            if (next.Services.SetEquals(_config.Services))
+            if (next.Enabled == _config.Enabled && next.Services.SetEquals(_config.Services))
             {
                 // Same services: YARP's routes and clusters are unchanged, the mesh already routes on the new rules.
                 return;
@@ -65,18 +65,24 @@ internal sealed class MeshProxyConfigProvider : IProxyConfigProvider, IDisposabl
                 Match = new RouteMatch { Path = $"{prefix}/{{**rest}}" },
                 Transforms = [new Dictionary<string, string> { ["PathRemovePrefix"] = prefix }],
             });
+            // With the mesh switched off (mesh.enabled: false) nothing would route http://{service}/: it would go to a
+            // DNS lookup of the service's name. The cluster then has no destination, and YARP answers 503.
             clusters.Add(new ClusterConfig
             {
                 ClusterId = $"mesh-{service}",
-                Destinations = new Dictionary<string, DestinationConfig> { ["mesh"] = new() { Address = $"http://{service}/" } },
+                Destinations = snapshot.Enabled
+                    ? new Dictionary<string, DestinationConfig> { ["mesh"] = new() { Address = $"http://{service}/" } }
+                    : new Dictionary<string, DestinationConfig>(),
             });
         }
 
-        return new MeshProxyConfig(routes, clusters, new HashSet<string>(services, StringComparer.OrdinalIgnoreCase));
+        return new MeshProxyConfig(routes, clusters, new HashSet<string>(services, StringComparer.OrdinalIgnoreCase), snapshot.Enabled);
     }
 
-    private sealed class MeshProxyConfig(IReadOnlyList<RouteConfig> routes, IReadOnlyList<ClusterConfig> clusters, HashSet<string> services) : IProxyConfig
+    private sealed class MeshProxyConfig(IReadOnlyList<RouteConfig> routes, IReadOnlyList<ClusterConfig> clusters, HashSet<string> services, bool enabled) : IProxyConfig
     {
+        public bool Enabled { get; } = enabled;
+
         private readonly CancellationTokenSource _changed = new();
 
         public IReadOnlyList<RouteConfig> Routes { get; } = routes;

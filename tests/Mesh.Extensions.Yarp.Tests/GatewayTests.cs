@@ -110,6 +110,32 @@ public sealed class GatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Gateway_MeshSwitchedOff_Answers503_NoGuessedAddress_BackWhenOn()
+    {
+        var runtime = _gateway.Services.GetRequiredService<MeshRuntime>();
+        var version = runtime.Snapshot.Version;
+        _config.Write(Mesh.Replace("\"serviceName\": \"gateway\"", "\"serviceName\": \"gateway\", \"enabled\": false", StringComparison.Ordinal));
+        await Eventually.UntilAsync(() => runtime.Snapshot.Version > version && !runtime.Snapshot.Enabled, "the mesh to be switched off");
+
+        // Not a DNS lookup of orders:80 and whatever answers there: the edge says the service is unavailable.
+        await Eventually.UntilAsync(async () =>
+        {
+            using var off = await GetOrdersAsync();
+            return off.StatusCode == HttpStatusCode.ServiceUnavailable;
+        }, "the gateway to answer 503");
+        Assert.Equal(0, _v1.Requests + _v2.Requests + _gray.Requests);
+
+        version = runtime.Snapshot.Version;
+        _config.Write(Mesh);
+        await Eventually.UntilAsync(() => runtime.Snapshot.Version > version && runtime.Snapshot.Enabled, "the mesh to be switched on");
+        await Eventually.UntilAsync(async () =>
+        {
+            using var on = await GetOrdersAsync();
+            return on.StatusCode == HttpStatusCode.OK;
+        }, "the gateway to route again");
+    }
+
+    [Fact]
     public async Task Gateway_LaneNotAllowed_IsIgnored()
     {
         using var response = await GetOrdersAsync(("Cookie", "lane=admin"));

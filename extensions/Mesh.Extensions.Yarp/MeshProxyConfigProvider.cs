@@ -81,9 +81,9 @@ internal sealed class MeshProxyConfigProvider : IProxyConfigProvider, IDisposabl
 
     private sealed class MeshProxyConfig(IReadOnlyList<RouteConfig> routes, IReadOnlyList<ClusterConfig> clusters, HashSet<string> services, bool enabled) : IProxyConfig
     {
-        public bool Enabled { get; } = enabled;
-
         private readonly CancellationTokenSource _changed = new();
+
+        public bool Enabled { get; } = enabled;
 
         public IReadOnlyList<RouteConfig> Routes { get; } = routes;
 

@@ -11,10 +11,10 @@ namespace Mesh.AspNetCore;
 /// that outbound calls made while handling it carry them on, makes this app's runtime the ambient one, then runs
 /// the inbound extensions in order. Values that are not printable ASCII or too long are dropped at this edge and
 /// counted (<c>mesh.inbound.context.dropped</c>), never thrown later. At an ingress the lane, caller and baggage
-/// headers come from outside and are removed first; when the mesh signs callers, a caller without a valid signature is not trusted. An extension that throws
-/// before handing the request on is reported and skipped. While the configuration says <c>mesh.enabled: false</c>
-/// all of this is skipped: the request reaches the app as sent, with no mesh context (outbound calls are not routed
-/// then either, so a restored lane or caller would go nowhere).
+/// headers come from outside and are removed first; when the mesh signs callers, a caller without a valid signature
+/// is not trusted. An extension that throws before handing the request on is reported and skipped. While the
+/// configuration says <c>mesh.enabled: false</c> all of this is skipped: the request reaches the app as sent, with no
+/// mesh context (outbound calls are not routed then either, so a restored lane or caller would go nowhere).
 /// </summary>
 internal sealed class MeshInboundMiddleware
 {

@@ -73,7 +73,7 @@ internal sealed class MeshAssemblies
     {
         var hook = Path.Combine(Folder, name + ".dll");
         var host = Isolated && File.Exists(hook) ? hook : _app.TryGetValue(name, out var app) ? app : File.Exists(hook) ? hook : null;
-        return host is not null && VersionOf(host) is { } hostVersion && VersionOf(componentCopy) is { } wanted && hostVersion >= wanted;
+        return host is not null && VersionOf(host) is { } hostVersion && VersionOf(componentCopy) is { } wanted && hostVersion.IsAtLeast(wanted);
     }
 
     private Version? AppVersion(string name) => _app.TryGetValue(name, out var path) ? VersionOf(path)?.Assembly : null;
@@ -93,16 +93,8 @@ internal sealed class MeshAssemblies
 }
 
 /// <summary>An assembly's version and its file's, compared in that order.</summary>
-internal sealed record AssemblyVersions(Version Assembly, Version File) : IComparable<AssemblyVersions>
+internal sealed record AssemblyVersions(Version Assembly, Version File)
 {
-    public static bool operator >=(AssemblyVersions left, AssemblyVersions right) => left.CompareTo(right) >= 0;
-
-    public static bool operator <=(AssemblyVersions left, AssemblyVersions right) => left.CompareTo(right) <= 0;
-
-    public static bool operator >(AssemblyVersions left, AssemblyVersions right) => left.CompareTo(right) > 0;
-
-    public static bool operator <(AssemblyVersions left, AssemblyVersions right) => left.CompareTo(right) < 0;
-
-    public int CompareTo(AssemblyVersions? other)
-        => other is null ? 1 : Assembly.CompareTo(other.Assembly) is var byAssembly and not 0 ? byAssembly : File.CompareTo(other.File);
+    public bool IsAtLeast(AssemblyVersions other)
+        => Assembly.CompareTo(other.Assembly) is var byAssembly and not 0 ? byAssembly > 0 : File >= other.File;
 }

@@ -153,7 +153,6 @@ public sealed class MeshValidator
         {
             errors.Add(new($"{path}.address", $"'{Shown(endpoint.Address)}' must be scheme, host and port only (no path, query or fragment)"));
         }
-
         else if (uri.Port == 0)
         {
             errors.Add(new($"{path}.address", $"'{Shown(endpoint.Address)}' has port 0, which nothing listens on"));

@@ -11,7 +11,7 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
     : IHostedService
 {
     private readonly List<IMeshConfigSource> _sources = [];
-    private IDisposable? _attachment;
+    private IDisposable? _detachAtStop;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -39,13 +39,17 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
             await StartSourceAsync("configuration source", () => factory(services), cancellationToken).ConfigureAwait(false);
         }
 
-        _attachment = MeshAgent.Attach(runtime);
-
         // Attached until the host has stopped, not merely until this service stops: a web host's server stops after
-        // it and drains the requests in flight, whose calls must still be routed.
+        // it and drains the requests in flight, whose calls must still be routed. Without a host lifetime (a service
+        // started on its own) this service's stop detaches it.
+        var attachment = MeshAgent.Attach(runtime);
         if (services.GetService(typeof(IHostApplicationLifetime)) is IHostApplicationLifetime lifetime)
         {
-            lifetime.ApplicationStopped.Register(static attachment => ((IDisposable)attachment!).Dispose(), _attachment);
+            lifetime.ApplicationStopped.Register(static attachment => ((IDisposable)attachment!).Dispose(), attachment);
+        }
+        else
+        {
+            _detachAtStop = attachment;
         }
     }
 
@@ -61,12 +65,7 @@ internal sealed class MeshHostedService(MeshRuntime runtime, IOptions<MeshOption
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Without a host lifetime (a service started on its own) nothing else detaches the runtime.
-        if (services.GetService(typeof(IHostApplicationLifetime)) is null)
-        {
-            _attachment?.Dispose();
-        }
-
+        _detachAtStop?.Dispose();
         foreach (var source in _sources)
         {
             await source.DisposeAsync().ConfigureAwait(false);

@@ -180,11 +180,7 @@ public sealed class ResilienceTests
     {
         await using var failing = await TestBackend.StartAsync("failing");
         await using var healthy = await TestBackend.StartAsync("healthy");
-        failing.Handler = context =>
-        {
-            context.Response.StatusCode = 503;
-            return Task.CompletedTask;
-        };
+        failing.AnswerWith(503);
         var json = TwoEndpoints(failing, healthy, $$"""
             "retry": { "maxAttempts": 3, "on": ["5xx"], "allowNonIdempotent": {{(allowNonIdempotent ? "true" : "false")}} }
             """);
@@ -220,11 +216,7 @@ public sealed class ResilienceTests
         for (var i = 0; i < 4; i++)
         {
             var backend = await TestBackend.StartAsync($"failing-{i}");
-            backend.Handler = context =>
-            {
-                context.Response.StatusCode = 503;
-                return Task.CompletedTask;
-            };
+            backend.AnswerWith(503);
             backends.Add(backend);
         }
 
@@ -323,11 +315,7 @@ public sealed class ResilienceTests
     public async Task Breaker_Opens_FailsFastWithoutConnecting_HalfOpensAfterBreak()
     {
         await using var backend = await TestBackend.StartAsync("flaky");
-        backend.Handler = context =>
-        {
-            context.Response.StatusCode = 503;
-            return Task.CompletedTask;
-        };
+        backend.AnswerWith(503);
         var json = $$"""
             { "services": { "orders": {
                 "endpoints": [ { "id": "a", "address": "{{backend.Address}}" } ],
@@ -391,11 +379,7 @@ public sealed class ResilienceTests
     {
         await using var healthy = await TestBackend.StartAsync("healthy");
         await using var failing = await TestBackend.StartAsync("failing");
-        failing.Handler = context =>
-        {
-            context.Response.StatusCode = 503;
-            return Task.CompletedTask;
-        };
+        failing.AnswerWith(503);
         var json = TwoEndpoints(healthy, failing, """
             "circuitBreaker": { "scope": "endpoint", "failureRatio": 0.5, "minimumThroughput": 4, "samplingDuration": "00:01:00", "breakDuration": "00:00:10" }
             """);

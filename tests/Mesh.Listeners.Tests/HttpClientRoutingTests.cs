@@ -220,11 +220,7 @@ public sealed class HttpClientRoutingTests : IAsyncLifetime
         using var mesh = Attach(Config());
         var outcomes = mesh.Outcomes;
         using var client = new HttpClient();
-        _gray.Handler = context =>
-        {
-            context.Response.StatusCode = 503;
-            return Task.CompletedTask;
-        };
+        _gray.AnswerWith(503);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/");
         request.Headers.Add("x-mesh-lane", "gray");

@@ -16,11 +16,7 @@ public sealed class TelemetryTests
     {
         await using var ok = await TestBackend.StartAsync("ok");
         await using var failing = await TestBackend.StartAsync("failing");
-        failing.Handler = context =>
-        {
-            context.Response.StatusCode = 503;
-            return Task.CompletedTask;
-        };
+        failing.AnswerWith(503);
         using var runtime = new MeshRuntime();
         Assert.Empty(runtime.ApplyJson($$"""
             { "services": { "orders": {

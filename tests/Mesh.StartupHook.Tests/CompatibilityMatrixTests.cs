@@ -45,7 +45,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
         using var config = Config($$"""
             "catalog": { "endpoints": [ { "id": "c1", "address": "{{catalog.Address}}" } ] },
             "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" },
-                                       { "id": "down", "address": "http://127.0.0.1:{{Ports.Refused()}}" },
+                                       { "id": "down", "address": "http://127.0.0.1:{{LoopbackPorts.Free()}}" },
                                        { "id": "gray", "address": "{{ordersGray.Address}}", "tags": { "lane": "gray" } } ],
                         "policy": { "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"] } } }
             """);
@@ -81,7 +81,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
         using var config = new TempFile();
         config.Write($$"""
             { "mesh": { "callerSigningKey": "a-signing-key-of-32-characters!!" },
-              "services": { "shop": { "endpoints": [ { "id": "self", "address": "http://127.0.0.1:{{Ports.Refused()}}" } ],
+              "services": { "shop": { "endpoints": [ { "id": "self", "address": "http://127.0.0.1:{{LoopbackPorts.Free()}}" } ],
                                       "policy": { "extensions": { "authorization": { "allow": ["frontend"] } } } } } }
             """);
         await using var app = AppProcess.Start(fixture.App("web-plain", "CompatWeb"), Hooked(config.Path, ("COMPAT_BUILDER", builder), ("MESH_SERVICE_NAME", "shop")));
@@ -166,13 +166,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
         await using var ordersBase = await TestBackend.StartAsync("orders-base");
         await using var ordersGray = await TestBackend.StartAsync("orders-gray");
         var prefix = "/" + cell;
-        using (var client = etcd.Client())
-        {
-            await client.PutAsync($"{prefix}/services/orders/endpoints/base", $$"""{ "address": "{{ordersBase.Address}}" }""");
-            await client.PutAsync($"{prefix}/services/orders/endpoints/down", $$"""{ "address": "http://127.0.0.1:{{Ports.Refused()}}" }""");
-            await client.PutAsync($"{prefix}/services/orders/endpoints/gray", $$"""{ "address": "{{ordersGray.Address}}", "tags": { "lane": "gray" } }""");
-            await client.PutAsync($"{prefix}/services/orders/policy", """{ "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"] } }""");
-        }
+        await OrdersOnEtcd.PutAsync(etcd, prefix, ordersBase, ordersGray);
 
         await using var app = AppProcess.Start(fixture.App(cell, "CompatWeb"), new Dictionary<string, string?>
         {
@@ -195,10 +189,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
             Assert.Equal(Repeat("orders-gray", 2), Split(await response.Content.ReadAsStringAsync()));
         }
 
-        using (var client = etcd.Client())
-        {
-            await Eventually.UntilAsync(async () => (await client.GetRangeAsync($"{prefix}/services/shop/endpoints/")).Kvs.Count == 1, "the app to register itself");
-        }
+        await OrdersOnEtcd.WaitForShopRegisteredAsync(etcd, prefix);
 
         Assert.DoesNotContain("load context of its own", app.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("failed", app.Stderr, StringComparison.OrdinalIgnoreCase);
@@ -226,11 +217,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
     public async Task ResilienceApp_StandardResilienceHandlerWins_NoDoubleRetry()
     {
         await using var failing = await TestBackend.StartAsync("failing");
-        failing.Handler = context =>
-        {
-            context.Response.StatusCode = 503;
-            return Task.CompletedTask;
-        };
+        failing.AnswerWith(503);
         using var config = Config($$"""
             "orders": { "endpoints": [ { "id": "f", "address": "{{failing.Address}}" } ],
                         "policy": { "retry": { "maxAttempts": 3, "on": ["5xx"], "budgetPercent": 100 } } }
@@ -250,7 +237,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
     {
         await using var ordersBase = await TestBackend.StartAsync("orders-base");
         using var config = Config($$"""
-            "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" }, { "id": "down", "address": "http://127.0.0.1:{{Ports.Refused()}}" } ] }
+            "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" }, { "id": "down", "address": "http://127.0.0.1:{{LoopbackPorts.Free()}}" } ] }
             """);
         await using var app = StartWeb("web-resilience-8", "builder", config.Path);
         var address = await app.WaitForAddressAsync();
@@ -267,7 +254,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
     {
         await using var ordersBase = await TestBackend.StartAsync("orders-base");
         using var config = Config($$"""
-            "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" }, { "id": "down", "address": "http://127.0.0.1:{{Ports.Refused()}}" } ],
+            "orders": { "endpoints": [ { "id": "base", "address": "{{ordersBase.Address}}" }, { "id": "down", "address": "http://127.0.0.1:{{LoopbackPorts.Free()}}" } ],
                         "policy": { "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"] } } }
             """);
         await using var worker = AppProcess.Start(fixture.App(cell, "CompatWorker"), Hooked(config.Path, ("COMPAT_BUILDER", builder), ("COMPAT_CALLS", "20")));
@@ -285,11 +272,7 @@ public sealed class CompatibilityMatrixTests(CompatibilityFixture fixture) : ICl
     public async Task WorkerService_AppPollyPolicyWins_MeshRetriesOnlyClientsWithoutOne(string cell)
     {
         await using var failing = await TestBackend.StartAsync("failing");
-        failing.Handler = context =>
-        {
-            context.Response.StatusCode = 503;
-            return Task.CompletedTask;
-        };
+        failing.AnswerWith(503);
         using var config = Config($$"""
             "orders": { "endpoints": [ { "id": "f", "address": "{{failing.Address}}" } ], "policy": { "retry": { "maxAttempts": 3, "on": ["5xx"], "budgetPercent": 100 } } }
             """);

@@ -19,13 +19,7 @@ public sealed class OneSwitchParityTests(HookFixture fixture) : IClassFixture<Ho
         await using var ordersBase = await TestBackend.StartAsync("orders-base");
         await using var ordersGray = await TestBackend.StartAsync("orders-gray");
         var prefix = "/" + mode;
-        using (var client = etcd.Client())
-        {
-            await client.PutAsync($"{prefix}/services/orders/endpoints/base", $$"""{ "address": "{{ordersBase.Address}}" }""");
-            await client.PutAsync($"{prefix}/services/orders/endpoints/down", $$"""{ "address": "http://127.0.0.1:{{Ports.Refused()}}" }""");
-            await client.PutAsync($"{prefix}/services/orders/endpoints/gray", $$"""{ "address": "{{ordersGray.Address}}", "tags": { "lane": "gray" } }""");
-            await client.PutAsync($"{prefix}/services/orders/policy", """{ "retry": { "maxAttempts": 3, "on": ["connectFailure", "5xx"] } }""");
-        }
+        await OrdersOnEtcd.PutAsync(etcd, prefix, ordersBase, ordersGray);
 
         var environment = new Dictionary<string, string?>
         {
@@ -65,9 +59,6 @@ public sealed class OneSwitchParityTests(HookFixture fixture) : IClassFixture<Ho
 
         Assert.Equal(Enumerable.Repeat("orders-base", 10), await Calls(10, lane: null));
         Assert.Equal(Enumerable.Repeat("orders-gray", 3), await Calls(3, lane: "gray"));
-        using (var client = etcd.Client())
-        {
-            await Eventually.UntilAsync(async () => (await client.GetRangeAsync($"{prefix}/services/shop/endpoints/")).Kvs.Count == 1, "the app to register itself");
-        }
+        await OrdersOnEtcd.WaitForShopRegisteredAsync(etcd, prefix);
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using dotnet_etcd;
 
 namespace Mesh.Testing;
@@ -27,7 +25,7 @@ public sealed class EtcdServer : IAsyncDisposable
     public static async Task<EtcdServer> StartAsync(int size = 1)
     {
         var root = Directory.CreateTempSubdirectory("mesh-etcd-").FullName;
-        var members = Enumerable.Range(0, size).Select(i => new Member($"m{i}", FreePort(), FreePort(), Path.Combine(root, $"m{i}"))).ToArray();
+        var members = Enumerable.Range(0, size).Select(i => new Member($"m{i}", LoopbackPorts.Free(), LoopbackPorts.Free(), Path.Combine(root, $"m{i}"))).ToArray();
         var cluster = string.Join(",", members.Select(m => $"{m.Name}={m.PeerUrl}"));
         foreach (var member in members)
         {
@@ -119,13 +117,6 @@ public sealed class EtcdServer : IAsyncDisposable
         }
 
         return ValueTask.CompletedTask;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed class Member(string name, int clientPort, int peerPort, string dataDir)

@@ -42,6 +42,13 @@ public sealed class TestBackend : IAsyncDisposable
     /// <summary>When set, handles requests instead of the default answer.</summary>
     public Func<HttpContext, Task>? Handler { get; set; }
 
+    /// <summary>Answers every request with <paramref name="statusCode"/> and no body from now on (a failing instance).</summary>
+    public void AnswerWith(int statusCode) => Handler = context =>
+    {
+        context.Response.StatusCode = statusCode;
+        return Task.CompletedTask;
+    };
+
     /// <summary>Starts a backend.</summary>
     public static async Task<TestBackend> StartAsync(string id, Action<WebApplication>? map = null, int port = 0)
     {

@@ -8,33 +8,56 @@ using Microsoft.Extensions.Logging;
 namespace Mesh.Providers.Etcd;
 
 /// <summary>
-/// Mesh configuration from etcd. One range read of the prefix, then one watch from the read's revision + 1; the
-/// events of each watch response are applied in revision order and the result applied once, so no half-applied
-/// state is ever visible. On disconnect, member failure or compaction of the watched revision it re-lists and
-/// re-watches with backoff; meanwhile the last good configuration stays in force. What it reads is the
-/// <see cref="MeshConfigLayer.Etcd"/> layer of the runtime, over the embedded file's.
+/// Mesh configuration from etcd. A paged range read of the prefix at one revision, then one watch from that revision
+/// + 1. Watch events go into an <see cref="EtcdDocumentState"/> whole responses at a time, and an applier hands
+/// what changed to the runtime: at once when it is idle, else once per <see cref="EtcdProviderOptions.CoalesceWindow"/>
+/// with everything that arrived meanwhile, so a burst of changes is one swap and the watch never waits on an apply.
+/// On disconnect, member failure or compaction of the watched revision it re-lists and re-watches with backoff;
+/// meanwhile the last good configuration stays in force. What it reads is the <see cref="MeshConfigLayer.Etcd"/>
+/// layer of the runtime, over the embedded file's.
 /// </summary>
 public sealed partial class EtcdConfigSource : IMeshConfigSource
 {
+    // Keys per page of the initial read: small enough that a page of large values stays far below the message limit.
+    private const int PageSize = 500;
+
+    // etcd refuses values over 1.5 MiB by default; a page of PageSize such keys is far over any limit, so a page the
+    // channel refuses (ResourceExhausted) is read again in halves rather than failing the read forever.
+    private const int MinPageSize = 1;
+
     private readonly EtcdProviderOptions _options;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _firstLoad = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _applyGate = new();
+    private readonly Lock _stateGate = new();
+    private readonly SemaphoreSlim _changed = new(0, 1);
+    private readonly EtcdKeys _keys;
     private EtcdConnection? _connection;
     private EtcdRetryLoop? _retry;
     private MeshRuntime? _runtime;
     private ILogger? _logger;
     private Task? _loop;
+    private Task? _applier;
+    private EtcdDocumentState? _state;
+    private long _stateRevision;
+    private bool _stateChanged;
     private long _revision;
     private long _fullReads;
+    private long _applies;
+    private long _events;
     private bool _connected;
     private bool _applied;
+    private readonly Lock _cacheGate = new();
+    private MeshDocument? _unsavedCache;
+    private long _cacheSavedAt;
+    private int _cacheWriteScheduled;
 
     /// <summary>Creates a source.</summary>
     public EtcdConfigSource(EtcdProviderOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _keys = new EtcdKeys(options.Prefix);
     }
 
     /// <inheritdoc />
@@ -52,6 +75,12 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
     /// <summary>Full reads of the prefix so far: the first one, then one after every disconnect or watch reset.</summary>
     public long FullReads => Interlocked.Read(ref _fullReads);
 
+    /// <summary>Watch events received so far (puts and deletes).</summary>
+    public long Events => Interlocked.Read(ref _events);
+
+    /// <summary>Documents handed to the runtime so far: one per full read, and one per coalesced batch of events.</summary>
+    public long Applies => Interlocked.Read(ref _applies);
+
     /// <inheritdoc />
     public async Task StartAsync(MeshRuntime runtime, CancellationToken cancellationToken)
     {
@@ -60,6 +89,11 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
         _logger = runtime.LoggerFactory.CreateLogger("Mesh.Providers.Etcd");
         _connection = new EtcdConnection(_options);
         _retry = new EtcdRetryLoop(_connection, _options, runtime, Name);
+
+        // The cache first, then etcd: a member that hangs (rather than refuses) would otherwise leave the first
+        // calls unmeshed until the read times out. etcd's first read replaces it moments later when etcd is well.
+        LoadCache();
+        _applier = Task.Run(() => ApplyLoopAsync(_stopping.Token), CancellationToken.None);
         _loop = Task.Run(() => _retry.RunAsync(ListAndWatchAsync, OnFailure, _stopping.Token), CancellationToken.None);
         try
         {
@@ -68,7 +102,6 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
         catch (TimeoutException)
         {
             Log.FirstLoadLate(_logger, Name, _options.InitialLoadTimeout);
-            LoadCache();
         }
     }
 
@@ -76,66 +109,103 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
+        foreach (var task in new[] { _loop, _applier })
         {
-            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (task is not null)
+            {
+                await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
 
+        SaveCache(force: true);
         _connection?.Dispose();
         _stopping.Dispose();
+        _changed.Dispose();
     }
 
     private async Task ListAndWatchAsync(CancellationToken stopping)
     {
-        var state = await ListAsync(stopping).ConfigureAwait(false);
+        await ListAsync(stopping).ConfigureAwait(false);
         _retry!.Succeeded();
-        await WatchAsync(state, stopping).ConfigureAwait(false);
+        await WatchAsync(stopping).ConfigureAwait(false);
     }
 
     private void OnFailure(Exception exception)
     {
         Volatile.Write(ref _connected, false);
 
-        // A refused connection fails the first read at once: start from the cache now rather than after
-        // InitialLoadTimeout, which is longer than hosts (the startup hook) wait for the first configuration.
-        if (!_firstLoad.Task.IsCompleted && LoadCache())
+        // A refused connection fails the first read at once: go on with the cache (applied at start) now rather
+        // than after InitialLoadTimeout, which is longer than hosts (the startup hook) wait for the first configuration.
+        if (!_firstLoad.Task.IsCompleted && Volatile.Read(ref _applied))
         {
             _firstLoad.TrySetResult();
         }
     }
 
-    private async Task<EtcdDocumentState> ListAsync(CancellationToken stopping)
+    // Every key under the prefix, in pages at the revision of the first page, so the pages make one consistent
+    // state however large the prefix is.
+    private async Task ListAsync(CancellationToken stopping)
     {
-        var range = new EtcdKeys(_options.Prefix).Range;
-        var response = await _connection!.Kv.RangeAsync(
-            new RangeRequest { Key = ByteString.CopyFromUtf8(range), RangeEnd = EtcdConnection.RangeEnd(range) },
-            await _connection.HeadersAsync(stopping).ConfigureAwait(false),
-            DateTime.UtcNow + _options.CallTimeout,
-            stopping).ConfigureAwait(false);
-
-        var state = new EtcdDocumentState(new EtcdKeys(_options.Prefix), _runtime!.Validator);
-        foreach (var kv in response.Kvs)
+        var state = new EtcdDocumentState(_keys, _runtime!.Validator);
+        var range = ByteString.CopyFromUtf8(_keys.Range);
+        var rangeEnd = EtcdConnection.RangeEnd(_keys.Range);
+        var from = range;
+        long revision = 0;
+        var pageSize = PageSize;
+        while (true)
         {
-            Put(state, kv.Key.ToStringUtf8(), kv.Value);
+            RangeResponse page;
+            try
+            {
+                page = await _connection!.Kv.RangeAsync(
+                    new RangeRequest { Key = from, RangeEnd = rangeEnd, Limit = pageSize, Revision = revision },
+                    await _connection.HeadersAsync(stopping).ConfigureAwait(false),
+                    DateTime.UtcNow + _options.CallTimeout,
+                    stopping).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted && pageSize > MinPageSize)
+            {
+                pageSize = Math.Max(MinPageSize, pageSize / 2);
+                continue;
+            }
+
+            revision = page.Header.Revision;
+            foreach (var kv in page.Kvs)
+            {
+                Put(state, kv.Key.ToStringUtf8(), kv.Value);
+            }
+
+            if (!page.More || page.Kvs.Count == 0)
+            {
+                break;
+            }
+
+            // The next page starts just after the last key read: the key with a zero byte appended.
+            from = ByteString.CopyFrom([.. page.Kvs[^1].Key.Span, 0]);
         }
 
-        Apply(state, response.Header.Revision);
+        lock (_stateGate)
+        {
+            _state = state;
+            _stateRevision = revision;
+            _stateChanged = true;
+        }
+
+        ApplyChanges(cacheNow: true);
         Interlocked.Increment(ref _fullReads);
         Volatile.Write(ref _connected, true);
         _firstLoad.TrySetResult();
-        return state;
     }
 
-    private async Task WatchAsync(EtcdDocumentState state, CancellationToken stopping)
+    private async Task WatchAsync(CancellationToken stopping)
     {
-        var range = new EtcdKeys(_options.Prefix).Range;
         using var call = _connection!.Watch.Watch(await _connection.HeadersAsync(stopping).ConfigureAwait(false), cancellationToken: stopping);
         await call.RequestStream.WriteAsync(new WatchRequest
         {
             CreateRequest = new WatchCreateRequest
             {
-                Key = ByteString.CopyFromUtf8(range),
-                RangeEnd = EtcdConnection.RangeEnd(range),
+                Key = ByteString.CopyFromUtf8(_keys.Range),
+                RangeEnd = EtcdConnection.RangeEnd(_keys.Range),
                 StartRevision = Revision + 1,
                 ProgressNotify = true,
             },
@@ -157,20 +227,67 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
                 continue;
             }
 
-            foreach (var change in response.Events)
+            // A whole response at a time under the gate: the applier sees the state between responses, never
+            // half of one (a transaction's keys arrive in one response).
+            lock (_stateGate)
             {
-                var key = change.Kv.Key.ToStringUtf8();
-                if (change.Type == Mvccpb.Event.Types.EventType.Delete)
+                foreach (var change in response.Events)
                 {
-                    state.Delete(key);
+                    var key = change.Kv.Key.ToStringUtf8();
+                    if (change.Type == Mvccpb.Event.Types.EventType.Delete)
+                    {
+                        _state!.Delete(key);
+                    }
+                    else
+                    {
+                        Put(_state!, key, change.Kv.Value);
+                    }
                 }
-                else
-                {
-                    Put(state, key, change.Kv.Value);
-                }
+
+                _stateRevision = response.Events[^1].Kv.ModRevision;
+                _stateChanged = true;
             }
 
-            Apply(state, response.Events[^1].Kv.ModRevision);
+            Interlocked.Add(ref _events, response.Events.Count);
+            if (_changed.CurrentCount == 0)
+            {
+                try
+                {
+                    _changed.Release();
+                }
+                catch (SemaphoreFullException)
+                {
+                    // The applier is already signalled; it takes this change with the others.
+                }
+            }
+        }
+    }
+
+    private async Task ApplyLoopAsync(CancellationToken stopping)
+    {
+        long lastApply = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await _changed.WaitAsync(stopping).ConfigureAwait(false);
+                if (lastApply != 0 && _options.CoalesceWindow - _runtime!.Time.GetElapsedTime(lastApply) is { Ticks: > 0 } wait)
+                {
+                    await Task.Delay(wait, _runtime.Time, stopping).ConfigureAwait(false);
+                }
+
+                lastApply = _runtime!.Time.GetTimestamp();
+                ApplyChanges(cacheNow: false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Never let the applier die: the mesh would freeze on its last state for the life of the process.
+                _runtime!.ReportProviderFailure(Name, ex);
+            }
         }
     }
 
@@ -192,66 +309,118 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
         }
     }
 
-    private void Apply(EtcdDocumentState state, long revision)
+    private void ApplyChanges(bool cacheNow)
     {
-        var document = state.ToDocument();
-        IReadOnlyList<ValidationError> errors;
         lock (_applyGate)
         {
-            errors = _runtime!.Apply(document, $"etcd@{revision}", MeshConfigLayer.Etcd);
-            _applied |= errors.Count == 0;
-        }
+            MeshDocument document;
+            long revision;
+            List<(string Keys, List<ValidationError> Errors)> refused;
+            lock (_stateGate)
+            {
+                if (!_stateChanged)
+                {
+                    return;
+                }
 
-        Interlocked.Exchange(ref _revision, revision);
-        if (errors.Count == 0)
-        {
-            SaveCache(document);
+                refused = _state!.Commit();
+                document = _state.ToDocument();
+                revision = _stateRevision;
+                _stateChanged = false;
+            }
+
+            foreach (var (keys, errors) in refused)
+            {
+                _runtime!.ReportRejections(keys, errors);
+            }
+
+            var applied = _runtime!.Apply(document, $"etcd@{revision}", MeshConfigLayer.Etcd).Count == 0;
+            Interlocked.Increment(ref _applies);
+            Interlocked.Exchange(ref _revision, revision);
+            if (applied)
+            {
+                Volatile.Write(ref _applied, true);
+                Volatile.Write(ref _unsavedCache, document);
+                SaveCache(cacheNow);
+            }
         }
     }
 
-    private void SaveCache(MeshDocument document)
+    // Writing the cache serializes the whole document: during a rolling deploy that would cost every change the
+    // mesh's size again, so it is written at most once per CacheInterval (on a full read and at stop at once).
+    private void SaveCache(bool force)
     {
-        if (_options.CacheFile is not { } path)
+        if (_options.CacheFile is not { } path || _runtime is null)
         {
             return;
         }
 
-        try
+        if (!force && Interlocked.Read(ref _cacheSavedAt) is var last and not 0 && _runtime.Time.GetElapsedTime(last) < _options.CacheInterval)
         {
-            File.WriteAllText(path + ".tmp", MeshJson.Serialize(document));
-            File.Move(path + ".tmp", path, overwrite: true);
+            if (Interlocked.Exchange(ref _cacheWriteScheduled, 1) == 0)
+            {
+                _ = SaveCacheLaterAsync();
+            }
+
+            return;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+
+        lock (_cacheGate)
         {
-            Log.CacheFailed(_logger!, path, ex.Message);
+            if (Interlocked.Exchange(ref _unsavedCache, null) is not { } document)
+            {
+                return;
+            }
+
+            Interlocked.Exchange(ref _cacheSavedAt, _runtime.Time.GetTimestamp());
+            try
+            {
+                File.WriteAllText(path + ".tmp", MeshJson.Serialize(document));
+                File.Move(path + ".tmp", path, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.CacheFailed(_logger!, path, ex.Message);
+            }
         }
     }
 
-    // True when the cache is in force, or etcd itself already answered (which the cache must not overwrite).
-    private bool LoadCache()
+    // One deferred write, of whatever is newest when it runs; the final one at stop is DisposeAsync's.
+    private async Task SaveCacheLaterAsync()
+    {
+        try
+        {
+            await Task.Delay(_options.CacheInterval, _runtime!.Time, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _cacheWriteScheduled, 0);
+        SaveCache(force: true);
+    }
+
+    private void LoadCache()
     {
         if (_options.CacheFile is not { } path || !File.Exists(path))
         {
-            return false;
+            return;
         }
 
         lock (_applyGate)
         {
-            if (_applied)
-            {
-                return true;
-            }
-
             try
             {
-                _applied = _runtime!.ApplyJson(File.ReadAllText(path), $"cache {path}", MeshConfigLayer.Etcd).Count == 0;
+                if (_runtime!.ApplyJson(File.ReadAllText(path), $"cache {path}", MeshConfigLayer.Etcd).Count == 0)
+                {
+                    Volatile.Write(ref _applied, true);
+                }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 _runtime!.ReportRejections($"cache {path}", [new ValidationError("$", $"cannot read the file: {ex.Message}")]);
             }
-
-            return _applied;
         }
     }
 
@@ -260,7 +429,7 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
         [LoggerMessage(2, LogLevel.Warning, "etcd watch reset (compacted at revision {CompactRevision}, reason '{Reason}'); reading everything again")]
         public static partial void WatchReset(ILogger logger, long compactRevision, string reason);
 
-        [LoggerMessage(3, LogLevel.Warning, "No configuration from {Source} within {Timeout}; starting from the cache file if there is one")]
+        [LoggerMessage(3, LogLevel.Warning, "No configuration from {Source} within {Timeout}; going on with the cache file if there was one")]
         public static partial void FirstLoadLate(ILogger logger, string source, TimeSpan timeout);
 
         [LoggerMessage(4, LogLevel.Warning, "Cannot write the etcd cache file {Path}: {Reason}")]

@@ -14,6 +14,13 @@ namespace Mesh.Providers.Etcd;
 /// </summary>
 internal sealed class EtcdConnection : IDisposable
 {
+    /// <summary>
+    /// Largest message read from etcd. Range pages are bounded by key count (and read again in halves when one is
+    /// refused), so this bounds watch responses: etcd caps a request (a transaction's puts) at 1.5 MiB by default,
+    /// and a response may batch several revisions' events.
+    /// </summary>
+    public const int MaxReceiveMessageSize = 64 * 1024 * 1024;
+
     private readonly EtcdProviderOptions _options;
     private readonly GrpcChannel[] _channels;
     private int _current;
@@ -27,7 +34,7 @@ internal sealed class EtcdConnection : IDisposable
         }
 
         _options = options;
-        _channels = [.. options.Endpoints.Select(endpoint => GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { HttpHandler = CreateHandler(options) }))];
+        _channels = [.. options.Endpoints.Select(endpoint => GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { HttpHandler = CreateHandler(options), MaxReceiveMessageSize = MaxReceiveMessageSize }))];
     }
 
     public string Current => _options.Endpoints[_current];

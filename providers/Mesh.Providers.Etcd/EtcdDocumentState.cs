@@ -3,17 +3,27 @@ using Mesh.Configuration;
 namespace Mesh.Providers.Etcd;
 
 /// <summary>
-/// The last good parsed value of every key under the prefix, and the document they make together. A key whose new
-/// value is invalid is rejected on its own (the reason reported against the key) and keeps its last good value;
-/// the other keys apply.
+/// The keys under the prefix, and the document they make together, kept per service so that one service's change
+/// costs that service. Checks run at two levels, and a failure at either stays where it is:
+/// <list type="bullet">
+/// <item>a key's value on its own (<see cref="Put"/>): an invalid value is rejected and the key keeps its last good
+/// value;</item>
+/// <item>a service as a whole (<see cref="Commit"/>), its endpoints and policy together: a service the changed keys
+/// make invalid (every endpoint at weight 0, say) keeps its last good document, and every other service moves on.
+/// Once later keys make it valid again, it takes all of them.</item>
+/// </list>
 /// </summary>
 public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
 {
     private readonly Dictionary<string, MeshSettings> _settings = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Service, string Id), EndpointDocument> _endpoints = [];
-    private readonly Dictionary<string, PolicyDocument> _policies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ServiceKeys> _keys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ServiceDocument> _inForce = new(StringComparer.Ordinal);
 
-    /// <summary>Applies a put; returns the errors that rejected it (empty when accepted).</summary>
+    // Host names ignore case: "ORDERS" beside "orders" would be one service to the router, so the later one is refused.
+    private readonly Dictionary<string, string> _namesInForce = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, HashSet<string>> _changed = new(StringComparer.Ordinal);
+
+    /// <summary>Applies a put; returns the errors that rejected the value on its own (empty when accepted).</summary>
     public List<ValidationError> Put(string key, string value)
     {
         var errors = new List<ValidationError>();
@@ -40,7 +50,7 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
                     validator.ValidatePolicy(policy, "$", errors);
                     if (errors.Count == 0)
                     {
-                        _policies[service!] = policy;
+                        Keys(service!, key).Policy = policy;
                     }
                 }
                 else
@@ -64,7 +74,7 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
                     validator.ValidateEndpoint(endpoint, "$", errors);
                     if (errors.Count == 0)
                     {
-                        _endpoints[(service!, id!)] = endpoint;
+                        Keys(service!, key).Endpoints[id!] = endpoint;
                     }
                 }
                 else
@@ -90,32 +100,96 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
                 _settings.Remove(key);
                 break;
             case (EtcdKeyKind.Policy, var service, _):
-                _policies.Remove(service!);
+                Keys(service!, key).Policy = null;
                 break;
             case (EtcdKeyKind.Endpoint, var service, var id):
-                _endpoints.Remove((service!, id!));
+                Keys(service!, key).Endpoints.Remove(id!);
                 break;
         }
     }
 
-    /// <summary>The whole document of the current last-good values.</summary>
-    public MeshDocument ToDocument()
+    /// <summary>
+    /// Checks every service changed since the last commit as a whole and takes the valid ones into the document.
+    /// </summary>
+    /// <returns>The services refused: the keys that changed (the source to report) and why.</returns>
+    public List<(string Keys, List<ValidationError> Errors)> Commit()
     {
-        var services = new Dictionary<string, ServiceDocument>(StringComparer.Ordinal);
-        ServiceDocument Service(string name) => services.TryGetValue(name, out var s) ? s : services[name] = new ServiceDocument();
-
-        // A service without endpoint keys has no endpoint list at all (not an empty one), so that under layering the
-        // embedded file's endpoints of that service stay in force beneath an etcd policy.
-        foreach (var ((service, _), endpoint) in _endpoints.OrderBy(e => e.Key.Service, StringComparer.Ordinal).ThenBy(e => e.Key.Id, StringComparer.Ordinal))
+        var refused = new List<(string, List<ValidationError>)>();
+        foreach (var (name, changedKeys) in _changed.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
-            (Service(service).Endpoints ??= []).Add(endpoint);
+            var serviceKeys = _keys[name];
+            if (serviceKeys.Policy is null && serviceKeys.Endpoints.Count == 0)
+            {
+                _keys.Remove(name);
+                if (_inForce.Remove(name))
+                {
+                    _namesInForce.Remove(name);
+                }
+
+                continue;
+            }
+
+            var errors = new List<ValidationError>();
+            if (_namesInForce.TryGetValue(name, out var inForce) && !string.Equals(inForce, name, StringComparison.Ordinal))
+            {
+                errors.Add(new("$", $"service '{name}' differs only in case from service '{inForce}': host names ignore case, so they would be one service"));
+            }
+
+            // A service without endpoint keys has no endpoint list at all (not an empty one), so that under layering
+            // the embedded file's endpoints of that service stay in force beneath an etcd policy.
+            var candidate = new ServiceDocument
+            {
+                Endpoints = serviceKeys.Endpoints.Count == 0 ? null : [.. serviceKeys.Endpoints.Values],
+                Policy = serviceKeys.Policy,
+            };
+            validator.ValidateService(name, candidate, "$", errors);
+            if (errors.Count == 0)
+            {
+                _inForce[name] = candidate;
+                _namesInForce[name] = name;
+            }
+            else
+            {
+                refused.Add((Describe(changedKeys), errors));
+            }
         }
 
-        foreach (var (service, policy) in _policies)
+        _changed.Clear();
+        return refused;
+    }
+
+    /// <summary>The document of what is in force (call <see cref="Commit"/> first); costs a copy of the service map.</summary>
+    public MeshDocument ToDocument()
+        => new() { Mesh = _settings.Values.FirstOrDefault(), Services = new Dictionary<string, ServiceDocument>(_inForce, StringComparer.Ordinal) };
+
+    private ServiceKeys Keys(string service, string key)
+    {
+        if (!_keys.TryGetValue(service, out var serviceKeys))
         {
-            Service(service).Policy = policy;
+            _keys[service] = serviceKeys = new ServiceKeys();
         }
 
-        return new MeshDocument { Mesh = _settings.Values.FirstOrDefault(), Services = services };
+        if (!_changed.TryGetValue(service, out var changed))
+        {
+            _changed[service] = changed = new HashSet<string>(StringComparer.Ordinal);
+        }
+
+        changed.Add(key);
+        return serviceKeys;
+    }
+
+    private static string Describe(HashSet<string> changed)
+    {
+        const int Named = 3;
+        var named = string.Join(", ", changed.Order(StringComparer.Ordinal).Take(Named));
+        return changed.Count > Named ? $"{named} and {changed.Count - Named} more" : named;
+    }
+
+    // The last good value of each key of one service; endpoints in id order, as the document lists them.
+    private sealed class ServiceKeys
+    {
+        public SortedDictionary<string, EndpointDocument> Endpoints { get; } = new(StringComparer.Ordinal);
+
+        public PolicyDocument? Policy { get; set; }
     }
 }

@@ -39,6 +39,15 @@ public sealed class EtcdProviderOptions
     /// <summary>Largest pause between reconnection attempts.</summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Shortest time between two applies of watched changes: changes that arrive within it are applied together, as
+    /// one new snapshot. An isolated change is applied at once. Bounds how stale a burst leaves the mesh.
+    /// </summary>
+    public TimeSpan CoalesceWindow { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Longest time the cache file lags the configuration in force while changes keep coming.</summary>
+    public TimeSpan CacheInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Deadline of one unary call (range read, authentication).</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(3);
 }

@@ -39,7 +39,8 @@ internal sealed class EtcdMeshStore : IDisposable
 
     /// <summary>
     /// Assembles the whole mesh document from the keys under the prefix, one range read, the way the runtime's
-    /// provider does: a key whose value is invalid is left out and returned as an error naming the key.
+    /// provider does: a key whose value is invalid, or a service its keys make invalid as a whole, is left out and
+    /// returned as an error naming the keys.
     /// </summary>
     public async Task<(MeshDocument Document, List<ValidationError> Errors)> ReadDocumentAsync(CancellationToken cancellationToken)
     {
@@ -53,6 +54,11 @@ internal sealed class EtcdMeshStore : IDisposable
             {
                 errors.AddRange(state.Put(key, kv.Value.ToStringUtf8()).Select(e => e with { Path = $"{key} {e.Path}" }));
             }
+        }
+
+        foreach (var (keys, refused) in state.Commit())
+        {
+            errors.AddRange(refused.Select(e => e with { Path = $"{keys} {e.Path}" }));
         }
 
         return (state.ToDocument(), errors);

@@ -11,7 +11,13 @@ namespace Mesh.Configuration;
 /// </summary>
 internal static class MeshDocumentMerger
 {
-    public static MeshDocument Merge(IEnumerable<MeshDocument> layers)
+    /// <summary>Merges <paramref name="layers"/>, lowest first.</summary>
+    /// <param name="layers">The documents of the layers.</param>
+    /// <param name="previous">
+    /// The last merge: a service merged from two layers whose endpoint list and policy are the same objects as in it
+    /// is taken from it as it was, so the validator and compiler see an unchanged service as the same object.
+    /// </param>
+    public static MeshDocument Merge(IEnumerable<MeshDocument> layers, MeshDocument? previous = null)
     {
         MeshSettings? settings = null;
         Dictionary<string, ServiceDocument>? services = null;
@@ -25,13 +31,21 @@ internal static class MeshDocumentMerger
             foreach (var (name, service) in layer.Services ?? [])
             {
                 services ??= new Dictionary<string, ServiceDocument>(StringComparer.Ordinal);
-                services[name] = services.TryGetValue(name, out var under)
-                    ? new ServiceDocument { Endpoints = service.Endpoints ?? under.Endpoints, Policy = service.Policy ?? under.Policy }
-                    : service;
+                services[name] = services.TryGetValue(name, out var under) ? Combine(name, under, service, previous) : service;
             }
         }
 
         return new MeshDocument { Mesh = settings, Services = services };
+    }
+
+    private static ServiceDocument Combine(string name, ServiceDocument under, ServiceDocument over, MeshDocument? previous)
+    {
+        var endpoints = over.Endpoints ?? under.Endpoints;
+        var policy = over.Policy ?? under.Policy;
+        return previous?.Services?.TryGetValue(name, out var last) == true
+            && ReferenceEquals(last.Endpoints, endpoints) && ReferenceEquals(last.Policy, policy)
+            ? last
+            : new ServiceDocument { Endpoints = endpoints, Policy = policy };
     }
 
     // Every MeshSettings property must appear here; MeshRuntimeLayerTests checks that by reflection.

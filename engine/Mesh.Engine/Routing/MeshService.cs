@@ -8,8 +8,9 @@ namespace Mesh.Routing;
 public sealed class MeshService
 {
     internal MeshService(string name, Endpoint[] endpoints, CompiledRoute[] routes, CompiledRoute defaultRoute, bool rejectMissingLane,
-        HashOnDocument? hashOn, PolicyDocument policy, string policyFingerprint)
+        HashOnDocument? hashOn, PolicyDocument policy, string policyFingerprint, ServiceDocument source)
     {
+        Source = source;
         Name = name;
         Endpoints = endpoints;
         EndpointsById = endpoints.ToFrozenDictionary(e => e.Id, StringComparer.Ordinal);
@@ -48,6 +49,9 @@ public sealed class MeshService
 
     /// <summary>The validated policy (never null; empty when none was given).</summary>
     public PolicyDocument Policy { get; }
+
+    /// <summary>The document the service was compiled from; the same object while the service is unchanged.</summary>
+    internal ServiceDocument Source { get; }
 
     /// <summary>
     /// A content fingerprint of <see cref="Policy"/>: equal across snapshots while the policy text is equal, so

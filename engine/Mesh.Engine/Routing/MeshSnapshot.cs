@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using Mesh.Configuration;
 using Mesh.LoadBalancing;
 using Mesh.Model;
@@ -18,9 +17,9 @@ public sealed class MeshSnapshot
     /// <summary>The caller identity header used when the configuration names none.</summary>
     public const string DefaultCallerHeader = "x-mesh-caller";
 
-    private readonly FrozenDictionary<string, MeshService>.AlternateLookup<ReadOnlySpan<char>> _byHost;
+    private readonly Dictionary<string, MeshService>.AlternateLookup<ReadOnlySpan<char>> _byHost;
 
-    internal MeshSnapshot(long version, MeshDocument document, FrozenDictionary<string, MeshService> services, string? serviceName, CallerSignature? callerSignature = null)
+    internal MeshSnapshot(long version, MeshDocument document, Dictionary<string, MeshService> services, string? serviceName, CallerSignature? callerSignature = null)
     {
         CallerSignature = callerSignature;
         Version = version;
@@ -37,7 +36,7 @@ public sealed class MeshSnapshot
     }
 
     /// <summary>An empty, enabled snapshot: every request passes through.</summary>
-    public static MeshSnapshot Empty { get; } = new(0, new MeshDocument(), FrozenDictionary<string, MeshService>.Empty, null);
+    public static MeshSnapshot Empty { get; } = new(0, new MeshDocument(), new Dictionary<string, MeshService>(StringComparer.OrdinalIgnoreCase), null);
 
     /// <summary>Increases by one with every applied change.</summary>
     public long Version { get; }
@@ -46,7 +45,11 @@ public sealed class MeshSnapshot
     public MeshDocument Document { get; }
 
     /// <summary>Services by name (case-insensitive, as host names are).</summary>
-    public FrozenDictionary<string, MeshService> Services { get; }
+    /// <remarks>
+    /// A plain dictionary rather than a frozen one: a snapshot is rebuilt on every change, and freezing a thousand
+    /// services costs more than the lookups it would save.
+    /// </remarks>
+    public IReadOnlyDictionary<string, MeshService> Services { get; }
 
     /// <summary>False turns the mesh into pass-through.</summary>
     public bool Enabled { get; }

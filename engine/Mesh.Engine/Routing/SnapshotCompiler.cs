@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using Mesh.Configuration;
 using Mesh.LoadBalancing;
@@ -10,14 +9,19 @@ namespace Mesh.Routing;
 /// <summary>
 /// Turns a validated <see cref="MeshDocument"/> into a <see cref="MeshSnapshot"/>: precomputed matchers, subset
 /// membership, lane splits and balancer pickers, so that routing does no parsing or searching per request.
-/// Endpoint runtime state is kept across compilations for endpoints that stay.
 /// </summary>
+/// <remarks>
+/// Compiling is incremental: a service whose document is the same object as in the last compiled snapshot (and whose
+/// mesh-wide inputs did not change) is carried over as it was, so a change to one endpoint costs that service's
+/// compile, not the mesh's. Providers hand over a new <see cref="ServiceDocument"/> for every service they changed
+/// and never change one they handed over. Endpoint runtime state is kept across compilations for endpoints that stay.
+/// </remarks>
 public sealed class SnapshotCompiler
 {
     private const string DefaultRouteName = "default";
     private readonly LoadBalancerRegistry _balancers;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<(string Service, string Id, string Address), EndpointState> _states = new();
+    private MeshSnapshot? _last;
 
     /// <summary>Creates a compiler.</summary>
     public SnapshotCompiler(LoadBalancerRegistry? balancers = null, TimeProvider? time = null)
@@ -26,7 +30,7 @@ public sealed class SnapshotCompiler
         _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>Compiles a document that passed <see cref="MeshValidator"/>.</summary>
+    /// <summary>Compiles a document that passed <see cref="MeshValidator"/>. Not thread-safe: one compile at a time.</summary>
     /// <param name="document">The validated document.</param>
     /// <param name="version">The snapshot version to stamp.</param>
     /// <param name="serviceName">The local service name, overriding <c>mesh.serviceName</c> when set.</param>
@@ -34,36 +38,42 @@ public sealed class SnapshotCompiler
     {
         ArgumentNullException.ThrowIfNull(document);
         var zone = document.Mesh?.Zone;
-        var services = new Dictionary<string, MeshService>(StringComparer.OrdinalIgnoreCase);
-        var live = new HashSet<(string, string, string)>();
+        var last = _last;
+        var carryOver = last is not null && string.Equals(last.Document.Mesh?.Zone, zone, StringComparison.Ordinal);
+        var services = new Dictionary<string, MeshService>(document.Services?.Count ?? 0, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, serviceDocument) in document.Services ?? [])
         {
-            services[name] = CompileService(name, serviceDocument, zone, live);
+            // Only a service of exactly this name hands its endpoint state on: "ORDERS" is not "orders".
+            var previous = last is not null && last.Services.TryGetValue(name, out var found) && string.Equals(found.Name, name, StringComparison.Ordinal)
+                ? found
+                : null;
+            services[name] = carryOver && ReferenceEquals(previous?.Source, serviceDocument)
+                ? previous!
+                : CompileService(name, serviceDocument, zone, previous);
         }
 
-        // Forget the state of endpoints that left, so a later endpoint reusing the id starts clean.
-        foreach (var key in _states.Keys)
-        {
-            if (!live.Contains(key))
-            {
-                _states.TryRemove(key, out _);
-            }
-        }
-
-        var signature = document.Mesh?.CallerSigningKey is { } signingKey ? new CallerSignature(signingKey, _time) : null;
-        return new MeshSnapshot(version, document, services.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), serviceName, signature);
+        var signingKey = document.Mesh?.CallerSigningKey;
+        var signature = signingKey is null ? null
+            : last?.CallerSignature is { } kept && kept.HasKey(signingKey) ? kept
+            : new CallerSignature(signingKey, _time);
+        var snapshot = new MeshSnapshot(version, document, services, serviceName, signature);
+        _last = snapshot;
+        return snapshot;
     }
 
-    private MeshService CompileService(string name, ServiceDocument document, string? zone, HashSet<(string, string, string)> live)
+    // Endpoints that stay (same id, same scheme, host and port) keep their state from the previous compile of the
+    // service: in-flight counts, ejection, breaker. One that left and comes back starts clean.
+    private MeshService CompileService(string name, ServiceDocument document, string? zone, MeshService? previous)
     {
         var policy = document.Policy ?? new PolicyDocument();
         var endpoints = new List<Endpoint>();
         foreach (var endpointDocument in document.Endpoints ?? [])
         {
             var address = new Uri(endpointDocument.Address!, UriKind.Absolute);
-            var key = (name, endpointDocument.Id!, address.GetLeftPart(UriPartial.Authority));
-            live.Add(key);
-            var state = _states.GetOrAdd(key, static _ => new EndpointState());
+            var state = previous is not null && previous.EndpointsById.TryGetValue(endpointDocument.Id!, out var stayed)
+                && string.Equals(stayed.UriPrefix, address.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal)
+                ? stayed.State
+                : new EndpointState();
             var tags = (endpointDocument.Tags ?? []).ToFrozenDictionary(StringComparer.Ordinal);
             endpoints.Add(new Endpoint(name, endpointDocument.Id!, address, endpointDocument.Weight ?? EndpointWeights.Default,
                 endpointDocument.Zone, tags, endpointDocument.StartedAt, state));
@@ -104,6 +114,6 @@ public sealed class SnapshotCompiler
             [.. route.Destinations!.Where(d => (d.Weight ?? EndpointWeights.Default) > 0).Select(CompileDestination)])).ToArray();
         var defaultRoute = new CompiledRoute(DefaultRouteName, RequestMatcher.Any, [CompileDestination(new DestinationDocument())]);
         var fingerprint = MeshJson.Serialize(policy);
-        return new MeshService(name, all, routes, defaultRoute, policy.Lane?.Fallback == "reject", balancerDocument?.HashOn, policy, fingerprint);
+        return new MeshService(name, all, routes, defaultRoute, policy.Lane?.Fallback == "reject", balancerDocument?.HashOn, policy, fingerprint, document);
     }
 }

@@ -30,6 +30,9 @@ public sealed class CallerSignature
         _time = time;
     }
 
+    /// <summary>True when this signer uses <paramref name="key"/>, so a new snapshot may keep it (and its cache).</summary>
+    internal bool HasKey(string key) => CryptographicOperations.FixedTimeEquals(_key, Encoding.UTF8.GetBytes(key));
+
     /// <summary>The header value that signs <paramref name="caller"/> now.</summary>
     public string Sign(string caller)
     {

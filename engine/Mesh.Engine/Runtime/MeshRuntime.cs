@@ -22,6 +22,7 @@ public sealed partial class MeshRuntime : IDisposable
     private const int RecentRejectionCapacity = 50;
 
     private readonly SnapshotCompiler _compiler;
+    private readonly IncrementalValidator _validator;
     private readonly ILogger _logger;
     private readonly Lock _applyLock = new();
     private readonly Queue<ConfigRejection> _recentRejections = new();
@@ -45,6 +46,7 @@ public sealed partial class MeshRuntime : IDisposable
         }
 
         Validator = new MeshValidator(Options.LoadBalancers, _extensionValidators, ReportExtensionFailure);
+        _validator = new IncrementalValidator(Validator);
         _compiler = new SnapshotCompiler(Options.LoadBalancers, Time);
         Telemetry.Meter.CreateObservableGauge("mesh.snapshot.version", () => Snapshot.Version, "{version}", "Version of the configuration snapshot in force.");
     }
@@ -117,17 +119,20 @@ public sealed partial class MeshRuntime : IDisposable
         ArgumentNullException.ThrowIfNull(layer);
 
         // The layer on its own first: a bad part that a higher layer hides now would surface, unvalidated, the day
-        // that layer drops its value.
-        var errors = Validator.Validate(document);
+        // that layer drops its value. Both validations and the compile cost what changed since the last apply
+        // (IncrementalValidator, SnapshotCompiler): the services that did not change are the same objects.
+        IReadOnlyList<ValidationError> errors;
         MeshSnapshot? snapshot = null;
-        if (errors.Count == 0)
+        lock (_applyLock)
         {
-            lock (_applyLock)
+            errors = _validator.Validate(document);
+            if (errors.Count == 0)
             {
                 // Under the lock: two sources applying at once must each merge over the other's latest layer.
                 var layers = new Dictionary<MeshConfigLayer, MeshDocument>(_layers) { [layer] = document };
-                var merged = MeshDocumentMerger.Merge(layers.OrderBy(l => l.Key.Order).ThenBy(l => l.Key.Name, StringComparer.Ordinal).Select(l => l.Value));
-                errors = Validator.Validate(merged);
+                var merged = MeshDocumentMerger.Merge(
+                    layers.OrderBy(l => l.Key.Order).ThenBy(l => l.Key.Name, StringComparer.Ordinal).Select(l => l.Value), _snapshot.Document);
+                errors = _validator.Validate(merged);
                 if (errors.Count == 0)
                 {
                     _layers = layers;
@@ -290,6 +295,7 @@ public sealed partial class MeshRuntime : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(validate);
         _extensionValidators[name] = validate;
+        _validator.Forget();
         if (Validator.ValidateExtension(Snapshot.Document, name) is { Count: > 0 } errors)
         {
             ReportRejections($"extension:{name}", errors);

@@ -294,9 +294,9 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
     private void Put(EtcdDocumentState state, string key, ByteString value)
     {
         List<ValidationError> errors;
-        if (value.Length > MeshJson.MaxDocumentLength)
+        if (value.Length > MeshJson.MaxValueLength)
         {
-            errors = [new("$", $"value is {value.Length} bytes, over the limit of {MeshJson.MaxDocumentLength}")];
+            errors = [new("$", $"value is {value.Length} bytes, over the limit of {MeshJson.MaxValueLength}")];
         }
         else
         {

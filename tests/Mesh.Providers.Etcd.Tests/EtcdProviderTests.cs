@@ -48,7 +48,7 @@ public sealed class EtcdProviderTests
 
         await client.PutAsync("/t2/services/orders/policy", "{ \"routes\": [ ");
         await client.PutAsync("/t2/services/orders/endpoints/typed", """{ "address": "http://127.0.0.1:2", "weight": "heavy" }""");
-        await client.PutAsync("/t2/services/orders/endpoints/huge", new string('x', Mesh.Configuration.MeshJson.MaxDocumentLength + 10));
+        await client.PutAsync("/t2/services/orders/endpoints/huge", new string('x', Mesh.Configuration.MeshJson.MaxValueLength + 10));
         await client.PutAsync("/t2/services/orders/endpoints/late", Endpoint("http://127.0.0.1:3"));
         await Eventually.UntilAsync(() => runtime.Snapshot.Services.TryGetValue("orders", out var s) && s.EndpointsById.ContainsKey("late"),
             "the good key after the bad ones to apply", Converge);

@@ -85,6 +85,12 @@ public sealed class EtcdServer : IAsyncDisposable
 
     public void Kill(int index) => _members[index].Kill();
 
+    /// <summary>Freezes every member (SIGSTOP): connections are accepted, nothing answers, as a hung member does.</summary>
+    public void PauseAll() => Signal("-STOP");
+
+    /// <summary>Lets frozen members go on (SIGCONT).</summary>
+    public void ResumeAll() => Signal("-CONT");
+
     public void KillAll()
     {
         foreach (var member in _members)
@@ -103,6 +109,18 @@ public sealed class EtcdServer : IAsyncDisposable
         }
 
         await WaitHealthyAsync();
+    }
+
+    private void Signal(string signal)
+    {
+        foreach (var member in _members)
+        {
+            if (member.ProcessId is { } pid)
+            {
+                using var kill = Process.Start("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                kill.WaitForExit();
+            }
+        }
     }
 
     public ValueTask DisposeAsync()
@@ -130,6 +148,8 @@ public sealed class EtcdServer : IAsyncDisposable
         public string PeerUrl { get; } = $"http://127.0.0.1:{peerPort}";
 
         public bool Running => _process is { HasExited: false };
+
+        public int? ProcessId => Running ? _process!.Id : null;
 
         public void Start(string cluster)
         {

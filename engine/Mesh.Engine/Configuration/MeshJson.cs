@@ -7,39 +7,48 @@ namespace Mesh.Configuration;
 /// <summary>Reads and writes the mesh documents with the contract's field names.</summary>
 public static class MeshJson
 {
-    /// <summary>Largest document accepted, in characters; larger input is rejected, not parsed.</summary>
-    public const int MaxDocumentLength = 1024 * 1024;
+    /// <summary>
+    /// Largest whole mesh document accepted (a file, <c>meshctl import</c>), in characters; larger input is rejected,
+    /// not parsed. 64 MiB holds about 400,000 endpoints of the usual size.
+    /// </summary>
+    public const int MaxDocumentLength = 64 * 1024 * 1024;
+
+    /// <summary>
+    /// Largest single key's document accepted (a policy, an endpoint, the settings), in characters: 1 MiB, below
+    /// etcd's own default request limit of 1.5 MiB.
+    /// </summary>
+    public const int MaxValueLength = 1024 * 1024;
 
     /// <summary>Serializer options of the contract: camelCase, unknown fields are errors, comments allowed.</summary>
     public static JsonSerializerOptions Options => MeshJsonContext.Default.Options;
 
     /// <summary>Parses a whole mesh document.</summary>
     public static bool TryParseDocument(string json, [NotNullWhen(true)] out MeshDocument? document, out ValidationError? error)
-        => TryParse(json, MeshJsonContext.Default.MeshDocument, out document, out error);
+        => TryParse(json, MeshJsonContext.Default.MeshDocument, MaxDocumentLength, out document, out error);
 
     /// <summary>Parses one service policy document (the etcd <c>policy</c> key).</summary>
     public static bool TryParsePolicy(string json, [NotNullWhen(true)] out PolicyDocument? document, out ValidationError? error)
-        => TryParse(json, MeshJsonContext.Default.PolicyDocument, out document, out error);
+        => TryParse(json, MeshJsonContext.Default.PolicyDocument, MaxValueLength, out document, out error);
 
     /// <summary>Parses one endpoint document (an etcd <c>endpoints/{id}</c> key).</summary>
     public static bool TryParseEndpoint(string json, [NotNullWhen(true)] out EndpointDocument? document, out ValidationError? error)
-        => TryParse(json, MeshJsonContext.Default.EndpointDocument, out document, out error);
+        => TryParse(json, MeshJsonContext.Default.EndpointDocument, MaxValueLength, out document, out error);
 
     /// <summary>Parses the mesh-wide settings (the etcd <c>config</c> key).</summary>
     public static bool TryParseSettings(string json, [NotNullWhen(true)] out MeshSettings? document, out ValidationError? error)
-        => TryParse(json, MeshJsonContext.Default.MeshSettings, out document, out error);
+        => TryParse(json, MeshJsonContext.Default.MeshSettings, MaxValueLength, out document, out error);
 
     /// <summary>Writes a document in the contract's shape.</summary>
     public static string Serialize<T>(T document) where T : class
         => JsonSerializer.Serialize(document, typeof(T), MeshJsonContext.Default);
 
-    private static bool TryParse<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, [NotNullWhen(true)] out T? document, out ValidationError? error)
+    private static bool TryParse<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, int maxLength, [NotNullWhen(true)] out T? document, out ValidationError? error)
         where T : class
     {
         document = null;
-        if (json.Length > MaxDocumentLength)
+        if (json.Length > maxLength)
         {
-            error = new ValidationError("$", $"document is {json.Length} characters, over the limit of {MaxDocumentLength}");
+            error = new ValidationError("$", $"document is {json.Length} characters, over the limit of {maxLength}");
             return false;
         }
 

@@ -81,7 +81,7 @@ public sealed partial class JsonFileConfigSource : IMeshConfigSource
     // A Kubernetes ConfigMap is a link into a folder that is swapped as a whole (mesh.json -> ..data/mesh.json,
     // ..data -> ..2026_01_01...): the links themselves never change, so the file they end at is what is compared, by
     // its real folder as well, since the new file may have the same size and time.
-    private (string? Target, DateTime, long) Stamp()
+    private (string? Target, DateTime WriteTime, long Length) Stamp()
     {
         try
         {
@@ -121,6 +121,13 @@ public sealed partial class JsonFileConfigSource : IMeshConfigSource
                 }
 
                 _lastSeen = stamp;
+                if (stamp.Length > MeshJson.MaxDocumentLength)
+                {
+                    // Refused before reading it: a runaway file must not take the app's memory.
+                    runtime.ReportRejections(_path, [new ValidationError("$", $"file is {stamp.Length} bytes, over the limit of {MeshJson.MaxDocumentLength}")]);
+                    return;
+                }
+
                 var json = File.ReadAllText(_path);
                 runtime.ApplyJson(json, _path, MeshConfigLayer.File);
             }

@@ -169,6 +169,22 @@ public sealed class ValidatorTests
         Assert.Contains("over the limit", errors.Single().Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ApplyJson_DocumentOfManyMebibytes_UnderTheLimit_Applied()
+    {
+        // 20,000 endpoints: about 1.5 MB, more than the old limit of 1 MiB held.
+        var services = string.Join(",", Enumerable.Range(0, 20).Select(s =>
+            $$"""
+            "svc-{{s}}": { "endpoints": [ {{string.Join(",", Enumerable.Range(0, 1000).Select(e => $$"""{ "id": "endpoint-{{e}}", "address": "http://127.0.0.1:{{1000 + e}}", "zone": "zone-a" }"""))}} ] }
+            """));
+        var json = $$"""{ "services": { {{services}} } }""";
+        Assert.InRange(json.Length, 1024 * 1024 + 1, Mesh.Configuration.MeshJson.MaxDocumentLength);
+
+        using var runtime = new MeshRuntime();
+        Assert.Empty(runtime.ApplyJson(json, "large"));
+        Assert.Equal(20_000, runtime.Snapshot.Services.Values.Sum(s => s.Endpoints.Length));
+    }
+
     private const string WithBuggySettings = """
         { "services": { "orders": { "endpoints": [ { "id": "o1", "address": "http://127.0.0.1:5001" } ],
                                     "policy": { "extensions": { "buggy": { "on": true } } } } } }

@@ -21,6 +21,7 @@ internal static class MeshDocumentMerger
     {
         MeshSettings? settings = null;
         Dictionary<string, ServiceDocument>? services = null;
+        var shared = false;
         foreach (var layer in layers)
         {
             if (layer.Mesh is { } over)
@@ -28,9 +29,28 @@ internal static class MeshDocumentMerger
                 settings = settings is null ? over : Merge(settings, over);
             }
 
-            foreach (var (name, service) in layer.Services ?? [])
+            if (layer.Services is not { Count: > 0 } layerServices)
             {
-                services ??= new Dictionary<string, ServiceDocument>(StringComparer.Ordinal);
+                continue;
+            }
+
+            if (services is null)
+            {
+                // The usual case, one layer with services (etcd, or the file): its map as it is, not a copy of a
+                // thousand entries per change. Documents are not changed once applied, so sharing it is safe.
+                services = layerServices;
+                shared = true;
+                continue;
+            }
+
+            if (shared)
+            {
+                services = new Dictionary<string, ServiceDocument>(services, StringComparer.Ordinal);
+                shared = false;
+            }
+
+            foreach (var (name, service) in layerServices)
+            {
                 services[name] = services.TryGetValue(name, out var under) ? Combine(name, under, service, previous) : service;
             }
         }

@@ -7,6 +7,7 @@ namespace Mesh.Routing;
 /// <summary>A compiled route: its conditions and weighted destinations.</summary>
 public sealed class CompiledRoute
 {
+    private static readonly FrozenDictionary<string, WeightedDestinations> NoLanes = FrozenDictionary.ToFrozenDictionary<string, WeightedDestinations>([], StringComparer.Ordinal);
     private readonly WeightedDestinations _all;
     private readonly FrozenDictionary<string, WeightedDestinations> _byLane;
 
@@ -19,7 +20,7 @@ public sealed class CompiledRoute
 
         // A lane outranks the route's split: a request in lane X goes to the destinations that have X endpoints,
         // in their relative weights, and only falls back when none has.
-        _byLane = destinations.SelectMany(d => d.LanePickers.Keys).Distinct(StringComparer.Ordinal)
+        _byLane = Array.TrueForAll(destinations, d => d.LanePickers.Count == 0) ? NoLanes : destinations.SelectMany(d => d.LanePickers.Keys).Distinct(StringComparer.Ordinal)
             .ToFrozenDictionary(lane => lane, lane => new WeightedDestinations([.. destinations.Where(d => d.LanePickers.ContainsKey(lane))]), StringComparer.Ordinal);
     }
 

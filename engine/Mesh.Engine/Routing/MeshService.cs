@@ -7,7 +7,7 @@ namespace Mesh.Routing;
 /// <summary>A service as compiled into a snapshot: endpoints, routes, policy.</summary>
 public sealed class MeshService
 {
-    internal MeshService(string name, Endpoint[] endpoints, CompiledRoute[] routes, CompiledRoute defaultRoute, bool rejectMissingLane,
+    internal MeshService(string name, Endpoint[] endpoints, CompiledRoute[] routes, RouteIndex routeIndex, CompiledRoute defaultRoute, bool rejectMissingLane,
         HashOnDocument? hashOn, PolicyDocument policy, string policyFingerprint, ServiceDocument source)
     {
         Source = source;
@@ -15,7 +15,7 @@ public sealed class MeshService
         Endpoints = endpoints;
         EndpointsById = endpoints.ToFrozenDictionary(e => e.Id, StringComparer.Ordinal);
         Routes = routes;
-        RouteIndex = new RouteIndex(routes);
+        RouteIndex = routeIndex;
         DefaultRoute = defaultRoute;
         RejectMissingLane = rejectMissingLane;
         HashOn = hashOn;

@@ -12,7 +12,7 @@ namespace Mesh.Routing;
 /// </summary>
 internal sealed class RouteIndex
 {
-    private readonly CompiledRoute[] _routes;
+    private readonly RequestMatcher[] _matchers;
 
     // Routes whose one condition is the one they are filed under: found in the index means matched.
     private readonly bool[] _decidedByIndex;
@@ -20,16 +20,18 @@ internal sealed class RouteIndex
     private readonly FieldIndex? _path;
     private readonly (string Name, FieldIndex Index)[] _headers;
 
-    public RouteIndex(CompiledRoute[] routes)
+    // Built from the routes' conditions only, so that a service whose endpoints changed under the same policy keeps
+    // its index (and matchers) rather than building them again.
+    public RouteIndex(RequestMatcher[] matchers)
     {
-        _routes = routes;
-        _decidedByIndex = [.. routes.Select(r => r.Matcher.IndexCondition is not null && r.Matcher.ConditionCount == 1)];
+        _matchers = matchers;
+        _decidedByIndex = [.. matchers.Select(m => m.IndexCondition is not null && m.ConditionCount == 1)];
         var unindexed = new List<int>();
         var path = new FieldIndexBuilder();
         var headers = new Dictionary<string, FieldIndexBuilder>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < routes.Length; i++)
+        for (var i = 0; i < matchers.Length; i++)
         {
-            switch (routes[i].Matcher.IndexCondition)
+            switch (matchers[i].IndexCondition)
             {
                 case null:
                     unindexed.Add(i);
@@ -52,7 +54,7 @@ internal sealed class RouteIndex
     public int FindFirst<TRequest>(ref TRequest request, string? lane)
         where TRequest : struct, IRouteRequest
     {
-        var first = FirstMatch(_unindexed, _routes.Length, ref request, lane, indexed: false);
+        var first = FirstMatch(_unindexed, _matchers.Length, ref request, lane, indexed: false);
         if (_path is not null)
         {
             first = Lookup(_path, request.Path, first, ref request, lane);
@@ -67,7 +69,7 @@ internal sealed class RouteIndex
             }
         }
 
-        return first == _routes.Length ? -1 : first;
+        return first == _matchers.Length ? -1 : first;
     }
 
     private int Lookup<TRequest>(FieldIndex index, ReadOnlySpan<char> value, int first, ref TRequest request, string? lane)
@@ -105,7 +107,7 @@ internal sealed class RouteIndex
                 break;
             }
 
-            if ((indexed && _decidedByIndex[candidate]) || _routes[candidate].Matcher.Matches(ref request, lane))
+            if ((indexed && _decidedByIndex[candidate]) || _matchers[candidate].Matches(ref request, lane))
             {
                 return candidate;
             }

@@ -19,6 +19,11 @@ namespace Mesh.Routing;
 public sealed class SnapshotCompiler
 {
     private const string DefaultRouteName = "default";
+
+    // Most endpoints have no tags and most destinations no subset or lanes: one shared empty map each, since freezing
+    // even an empty map allocates, and a thousand-service compile made tens of thousands of them.
+    private static readonly FrozenDictionary<string, string> NoTags = FrozenDictionary.ToFrozenDictionary<string, string>([], StringComparer.Ordinal);
+    private static readonly FrozenDictionary<string, EndpointPicker> NoLanes = FrozenDictionary.ToFrozenDictionary<string, EndpointPicker>([], StringComparer.Ordinal);
     private readonly LoadBalancerRegistry _balancers;
     private readonly TimeProvider _time;
     private MeshSnapshot? _last;
@@ -74,7 +79,7 @@ public sealed class SnapshotCompiler
                 && string.Equals(stayed.UriPrefix, address.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal)
                 ? stayed.State
                 : new EndpointState();
-            var tags = (endpointDocument.Tags ?? []).ToFrozenDictionary(StringComparer.Ordinal);
+            var tags = endpointDocument.Tags is { Count: > 0 } given ? given.ToFrozenDictionary(StringComparer.Ordinal) : NoTags;
             endpoints.Add(new Endpoint(name, endpointDocument.Id!, address, endpointDocument.Weight ?? EndpointWeights.Default,
                 endpointDocument.Zone, tags, endpointDocument.StartedAt, state));
         }
@@ -96,10 +101,10 @@ public sealed class SnapshotCompiler
 
         CompiledDestination CompileDestination(DestinationDocument destination)
         {
-            var subset = (destination.Subset ?? []).ToFrozenDictionary(StringComparer.Ordinal);
+            var subset = destination.Subset is { Count: > 0 } given ? given.ToFrozenDictionary(StringComparer.Ordinal) : NoTags;
             var members = all.Where(e => subset.All(t => e.Tags.TryGetValue(t.Key, out var v) && v == t.Value)).ToArray();
             var explicitPicker = subset.ContainsKey(EndpointTags.Lane) ? CreatePicker(members) : null;
-            var lanes = members.Where(e => e.Lane is not null)
+            var lanes = !Array.Exists(members, e => e.Lane is not null) ? NoLanes : members.Where(e => e.Lane is not null)
                 .GroupBy(e => e.Lane!, StringComparer.Ordinal)
                 .Select(g => (Lane: g.Key, Picker: CreatePicker(g)))
                 .Where(p => p.Picker is not null)
@@ -108,12 +113,18 @@ public sealed class SnapshotCompiler
                 CreatePicker(members.Where(e => e.Lane is null)), lanes, explicitPicker);
         }
 
-        var routes = (policy.Routes ?? []).Select((route, index) => new CompiledRoute(
+        // The conditions, their index and the fingerprint depend on the policy alone: an endpoint change under the same
+        // policy object keeps them, and only destinations (which hold endpoints) are built again.
+        var samePolicy = ReferenceEquals(previous?.Source.Policy, document.Policy) && document.Policy is not null;
+        var ruleDocuments = policy.Routes ?? [];
+        var matchers = samePolicy ? [.. previous!.Routes.Select(r => r.Matcher)] : ruleDocuments.Select(r => RequestMatcher.Create(r.Match)).ToArray();
+        var routes = ruleDocuments.Select((route, index) => new CompiledRoute(
             route.Name ?? $"route-{index}",
-            RequestMatcher.Create(route.Match),
+            matchers[index],
             [.. route.Destinations!.Where(d => (d.Weight ?? EndpointWeights.Default) > 0).Select(CompileDestination)])).ToArray();
         var defaultRoute = new CompiledRoute(DefaultRouteName, RequestMatcher.Any, [CompileDestination(new DestinationDocument())]);
-        var fingerprint = MeshJson.Serialize(policy);
-        return new MeshService(name, all, routes, defaultRoute, policy.Lane?.Fallback == "reject", balancerDocument?.HashOn, policy, fingerprint, document);
+        var index = samePolicy ? previous!.RouteIndex : new RouteIndex(matchers);
+        var fingerprint = samePolicy ? previous!.PolicyFingerprint : MeshJson.Serialize(policy);
+        return new MeshService(name, all, routes, index, defaultRoute, policy.Lane?.Fallback == "reject", balancerDocument?.HashOn, policy, fingerprint, document);
     }
 }

@@ -12,12 +12,12 @@ namespace Mesh.Extensibility;
 public sealed class ExtensionSettings<T>
     where T : class
 {
-    private readonly string _name;
-    private readonly Func<JsonElement, T> _parse;
-    private readonly Func<JsonElement, IEnumerable<string>>? _validate;
     private static readonly Entry None = new(null, Invalid: false);
     private static readonly Entry Unusable = new(null, Invalid: true);
 
+    private readonly string _name;
+    private readonly Func<JsonElement, T> _parse;
+    private readonly Func<JsonElement, IEnumerable<string>>? _validate;
     private readonly ConditionalWeakTable<MeshService, Entry>.CreateValueCallback _create;
     private readonly ConditionalWeakTable<MeshService, Entry> _byService = [];
 

@@ -36,7 +36,9 @@ internal sealed class MeshAdminExtension : IInboundExtension
             return next(context);
         }
 
-        if (!_options.AllowRemote && !IsLoopback(context.Connection))
+        // A proxy on this host (the mesh's gateway, a local nginx) connects from loopback on someone else's behalf, and
+        // its forwarding headers say so: without a token such a request is as remote as its client.
+        if ((!_options.AllowRemote && !IsLoopback(context.Connection)) || (_token is null && IsForwarded(context.Request)))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
@@ -63,6 +65,10 @@ internal sealed class MeshAdminExtension : IInboundExtension
     // A connection without a remote address is in-process (TestServer, named pipes): as local as loopback.
     private static bool IsLoopback(ConnectionInfo connection)
         => connection.RemoteIpAddress is not { } remote || IPAddress.IsLoopback(remote);
+
+    private static bool IsForwarded(HttpRequest request)
+        => request.Headers.ContainsKey("Forwarded") || request.Headers.ContainsKey("X-Forwarded-For")
+            || request.Headers.ContainsKey("X-Forwarded-Host") || request.Headers.ContainsKey("X-Real-IP");
 
     private bool HasToken(HttpRequest request)
     {

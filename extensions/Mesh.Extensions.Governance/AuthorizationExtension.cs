@@ -6,6 +6,7 @@ using Mesh.Extensibility;
 using Mesh.Routing;
 using Mesh.Runtime;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Mesh.Extensions.Governance;
 
@@ -37,10 +38,12 @@ public sealed class AuthorizationSettings : CallerLists
 /// Inbound caller authorization of a meshed ASP.NET Core service, from its own policy
 /// (<c>policy.extensions.authorization</c>). The caller is the verified caller of the mesh context: with a
 /// <c>callerSigningKey</c> in the mesh settings only a signed caller header counts, and a request whose caller header
-/// is not validly signed (forged) is refused whatever the lists say. A refused request is answered 403 and counted
+/// is not validly signed (forged) is refused whatever the lists say. Settings that could not be loaded (invalid, in a
+/// document applied before the extension joined the runtime) fail closed: every request is refused, until valid
+/// settings arrive, unless <c>mesh.authorizationFailOpen</c> is true. A refused request is answered 403 and counted
 /// in <c>mesh.authorization.denials</c>.
 /// </summary>
-public sealed class AuthorizationExtension : IInboundExtension, IConfigurableExtension
+public sealed partial class AuthorizationExtension : IInboundExtension, IConfigurableExtension
 {
     /// <summary>The settings key.</summary>
     public const string ExtensionName = "authorization";
@@ -48,15 +51,20 @@ public sealed class AuthorizationExtension : IInboundExtension, IConfigurableExt
     /// <summary>The caller name of requests without a verified caller.</summary>
     public const string Anonymous = "anonymous";
 
+    private readonly MeshRuntime _runtime;
     private readonly OwnServiceSettings<CompiledAuthorization> _settings;
     private readonly Counter<long> _denials;
+    private readonly ILogger _logger;
+    private MeshService? _reportedUnusable;
 
     /// <summary>Creates the extension for <paramref name="runtime"/>.</summary>
     public AuthorizationExtension(MeshRuntime runtime)
     {
         ArgumentNullException.ThrowIfNull(runtime);
+        _runtime = runtime;
         _settings = new(runtime, new(ExtensionName, static element => new CompiledAuthorization(SettingsJson.Parse<AuthorizationSettings>(element)), ValidateSettings));
         _denials = runtime.Telemetry.Meter.CreateCounter<long>("mesh.authorization.denials", "{request}", "Inbound requests refused by caller authorization.");
+        _logger = runtime.LoggerFactory.CreateLogger("Mesh.Authorization");
     }
 
     /// <inheritdoc />
@@ -74,17 +82,41 @@ public sealed class AuthorizationExtension : IInboundExtension, IConfigurableExt
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        _settings.TryGet(out var service, out var rules);
-        var forged = context.Features.Get<ForgedCallerFeature>();
-        if (forged is not null || (rules is not null && !rules.Allows(context.Request, MeshContext.Current?.Caller ?? Anonymous)))
+        _settings.TryGet(out var service, out var rules, out var unusable);
+        var refusal = context.Features.Get<ForgedCallerFeature>() is not null ? "forged_caller"
+            : rules is not null ? (rules.Allows(context.Request, MeshContext.Current?.Caller ?? Anonymous) ? null : "denied")
+            : unusable && !FailsOpen(service!) ? "invalid_settings"
+            : null;
+        if (refusal is not null)
         {
-            _denials.Add(1, new KeyValuePair<string, object?>("mesh.service", service?.Name), new KeyValuePair<string, object?>("mesh.reason", forged is null ? "denied" : "forged_caller"));
+            _denials.Add(1, new KeyValuePair<string, object?>("mesh.service", service?.Name), new KeyValuePair<string, object?>("mesh.reason", refusal));
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             return Task.CompletedTask;
         }
 
         // Handed on without a frame of its own: most requests of most services meet no rule.
         return next(context);
+    }
+
+    // Rules that could not be loaded may have been the only thing keeping callers out: without the operator's word
+    // (mesh.authorizationFailOpen) the service is closed. Said once per compiled service, not per request.
+    private bool FailsOpen(MeshService service)
+    {
+        var failOpen = _runtime.Snapshot.Document.Mesh?.AuthorizationFailOpen == true;
+        if (!ReferenceEquals(Volatile.Read(ref _reportedUnusable), service))
+        {
+            Volatile.Write(ref _reportedUnusable, service);
+            if (failOpen)
+            {
+                Log.UnusableFailOpen(_logger, service.Name);
+            }
+            else
+            {
+                Log.UnusableFailClosed(_logger, service.Name);
+            }
+        }
+
+        return failOpen;
     }
 
     private static IEnumerable<string> Validate(AuthorizationSettings settings)
@@ -155,5 +187,14 @@ public sealed class AuthorizationExtension : IInboundExtension, IConfigurableExt
             static bool Lists(List<string>? names, string caller) => names is not null && (names.Contains("*") || names.Contains(caller));
             return !Lists(lists.Deny, caller) && (lists.Allow is not { Count: > 0 } || Lists(lists.Allow, caller));
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "The authorization settings of service {Service} are invalid and could not be loaded: every request to it is refused (403) until valid settings arrive; mesh.authorizationFailOpen: true would let them through instead")]
+        public static partial void UnusableFailClosed(ILogger logger, string service);
+
+        [LoggerMessage(2, LogLevel.Error, "The authorization settings of service {Service} are invalid and could not be loaded: requests to it pass unchecked, as mesh.authorizationFailOpen is true")]
+        public static partial void UnusableFailOpen(ILogger logger, string service);
     }
 }

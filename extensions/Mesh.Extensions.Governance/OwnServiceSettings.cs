@@ -16,11 +16,18 @@ internal sealed class OwnServiceSettings<T>(MeshRuntime runtime, ExtensionSettin
     /// Whether settings are in force; <paramref name="service"/> is this app's service whenever the mesh knows it,
     /// with or without settings.
     /// </summary>
-    public bool TryGet([NotNullWhen(true)] out MeshService? service, [NotNullWhen(true)] out T? current)
+    public bool TryGet([NotNullWhen(true)] out MeshService? service, [NotNullWhen(true)] out T? current) => TryGet(out service, out current, out _);
+
+    /// <summary>
+    /// As <see cref="TryGet(out MeshService?, out T?)"/>; <paramref name="invalid"/> when the service's settings are
+    /// there but unusable (see <see cref="ExtensionSettings{T}.For(MeshService, out bool)"/>).
+    /// </summary>
+    public bool TryGet([NotNullWhen(true)] out MeshService? service, [NotNullWhen(true)] out T? current, out bool invalid)
     {
         var snapshot = runtime.Snapshot;
         service = snapshot.ServiceName is { } name && snapshot.Services.TryGetValue(name, out var own) ? own : null;
-        current = service is null ? null : settings.For(service);
+        invalid = false;
+        current = service is null ? null : settings.For(service, out invalid);
         return current is not null;
     }
 }

@@ -1,3 +1,4 @@
+using Mesh.Configuration;
 using Mesh.Extensibility;
 using Mesh.Runtime;
 
@@ -5,9 +6,10 @@ namespace Mesh.Extensions.Resilience;
 
 /// <summary>
 /// Retry (to a different endpoint), timeouts and the service circuit breaker for <c>IHttpClientFactory</c> clients,
-/// from each service's live policy, on Microsoft.Extensions.Http.Resilience (Polly).
+/// from each service's live policy, on Microsoft.Extensions.Http.Resilience (Polly). Policies with values out of Polly's
+/// ranges are rejected with the document (<see cref="IPolicyValidator"/>).
 /// </summary>
-public sealed class ResilienceExtension : IOutboundExtension
+public sealed class ResilienceExtension : IOutboundExtension, IPolicyValidator
 {
     private ServicePipelines? _pipelines;
 
@@ -16,6 +18,9 @@ public sealed class ResilienceExtension : IOutboundExtension
 
     /// <inheritdoc />
     public int Order => 100;
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationError> ValidatePolicy(PolicyDocument policy) => PolicyLimits.Validate(policy);
 
     /// <inheritdoc />
     public DelegatingHandler CreateHandler(MeshRuntime runtime) => CreateHandler(runtime, new OutboundClient("", AppResends: false));

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Mesh.Configuration;
 using Mesh.Extensions.Resilience.Retry;
 using Mesh.Routing;
 using Mesh.Runtime;
@@ -55,7 +56,7 @@ internal sealed class ServicePipelines
         }
         if (policy.Timeout is { } total)
         {
-            builder.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = total, Name = "total-timeout" });
+            builder.AddTimeout(TotalTimeout(total));
         }
 
         RetryConditions? conditions = null;
@@ -66,47 +67,36 @@ internal sealed class ServicePipelines
             budget = new RetryBudget(retry.BudgetPercent ?? 20);
             var retryConditions = conditions;
             var retryBudget = budget;
-            builder.AddRetry(new HttpRetryStrategyOptions
+            var options = RetryOptions(retry);
+            options.ShouldHandle = args =>
             {
-                MaxRetryAttempts = retry.MaxAttempts.Value - 1,
-                Delay = retry.Backoff ?? TimeSpan.FromMilliseconds(25),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                ShouldRetryAfterHeader = false,
-                ShouldHandle = args =>
-                {
-                    var request = args.Context.Properties.GetValue(RequestKey, null!);
-                    var retryIt = args.Outcome.Exception is not Polly.CircuitBreaker.BrokenCircuitException
-                        && retryConditions.ShouldRetry(request.Method, args.Outcome.Result, args.Outcome.Exception)
-                        && retryBudget.TryStartRetry();
-                    return ValueTask.FromResult(retryIt);
-                },
-                OnRetry = _ =>
-                {
-                    _retries.Add(1, tag);
-                    return default;
-                },
-            });
+                var request = args.Context.Properties.GetValue(RequestKey, null!);
+                var retryIt = args.Outcome.Exception is not Polly.CircuitBreaker.BrokenCircuitException
+                    && retryConditions.ShouldRetry(request.Method, args.Outcome.Result, args.Outcome.Exception)
+                    && retryBudget.TryStartRetry();
+                return ValueTask.FromResult(retryIt);
+            };
+            options.OnRetry = _ =>
+            {
+                _retries.Add(1, tag);
+                return default;
+            };
+            builder.AddRetry(options);
         }
 
         if (policy.CircuitBreaker is { } breaker && breaker.Scope != "endpoint")
         {
-            builder.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
-            {
-                FailureRatio = breaker.FailureRatio ?? 0.5,
-                MinimumThroughput = breaker.MinimumThroughput ?? 20,
-                SamplingDuration = breaker.SamplingDuration ?? TimeSpan.FromSeconds(30),
-                BreakDuration = breaker.BreakDuration ?? TimeSpan.FromSeconds(30),
-                ShouldHandle = args => ValueTask.FromResult(Failures.IsBreakerFailure(args.Outcome.Result, args.Outcome.Exception)),
-                OnOpened = _ => Transition("open"),
-                OnHalfOpened = _ => Transition("half_open"),
-                OnClosed = _ => Transition("closed"),
-            });
+            var options = BreakerOptions(breaker);
+            options.ShouldHandle = args => ValueTask.FromResult(Failures.IsBreakerFailure(args.Outcome.Result, args.Outcome.Exception));
+            options.OnOpened = _ => Transition("open");
+            options.OnHalfOpened = _ => Transition("half_open");
+            options.OnClosed = _ => Transition("closed");
+            builder.AddCircuitBreaker(options);
         }
 
         if (policy.Retry?.PerTryTimeout is { } perTry)
         {
-            builder.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = perTry, Name = "attempt-timeout" });
+            builder.AddTimeout(AttemptTimeout(perTry));
         }
 
         var active = policy.Timeout is not null || conditions is not null || policy.CircuitBreaker is { Scope: not "endpoint" }
@@ -119,6 +109,30 @@ internal sealed class ServicePipelines
             return default;
         }
     }
+
+    // The options of each strategy as the policy sets them; PolicyLimits checks these very objects, so what it accepts
+    // is what Polly accepts when the pipeline is built.
+    internal static HttpTimeoutStrategyOptions TotalTimeout(TimeSpan timeout) => new() { Timeout = timeout, Name = "total-timeout" };
+
+    internal static HttpTimeoutStrategyOptions AttemptTimeout(TimeSpan timeout) => new() { Timeout = timeout, Name = "attempt-timeout" };
+
+    internal static HttpRetryStrategyOptions RetryOptions(RetryDocument retry) => new()
+    {
+        // Also checked for a policy without retries (maxAttempts 1 or absent), which keeps the backoff for the day it gets some.
+        MaxRetryAttempts = Math.Max(retry.MaxAttempts ?? 1, 2) - 1,
+        Delay = retry.Backoff ?? TimeSpan.FromMilliseconds(25),
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        ShouldRetryAfterHeader = false,
+    };
+
+    internal static HttpCircuitBreakerStrategyOptions BreakerOptions(CircuitBreakerDocument breaker) => new()
+    {
+        FailureRatio = breaker.FailureRatio ?? 0.5,
+        MinimumThroughput = breaker.MinimumThroughput ?? 20,
+        SamplingDuration = breaker.SamplingDuration ?? TimeSpan.FromSeconds(30),
+        BreakDuration = breaker.BreakDuration ?? TimeSpan.FromSeconds(30),
+    };
 }
 
 /// <summary>The pipeline of one service at one policy version; null when the policy asks for no resilience.</summary>

@@ -1,5 +1,8 @@
+using Mesh.AspNetCore;
 using Mesh.Http;
 using Mesh.Runtime;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -9,10 +12,13 @@ namespace Mesh.Extensions.Yarp;
 /// The edge's trust boundary, as a YARP request transform on every route: the lane, caller and caller-signature
 /// headers a client sent are dropped (outsiders must not pick lanes or pose as services), the lane is set from the
 /// gateway's own rule (<see cref="EdgeLaneRule"/>), and the request is tied to the gateway's runtime so the mesh
-/// listener routes it on that runtime's rules.
+/// listener routes it on that runtime's rules. A request whose forwarded path is the services' admin endpoint
+/// (<see cref="MeshGatewayOptions.AdminPath"/>) is answered 404 instead of forwarded.
 /// </summary>
-internal sealed class MeshEdgeTransformProvider(MeshRuntime runtime, EdgeLaneRule rule) : ITransformProvider
+internal sealed class MeshEdgeTransformProvider(MeshRuntime runtime, EdgeLaneRule rule, IOptions<MeshGatewayOptions> options) : ITransformProvider
 {
+    private readonly string _adminPath = options.Value.AdminPath.TrimEnd('/');
+
     public void ValidateRoute(TransformRouteValidationContext context)
     {
     }
@@ -25,6 +31,14 @@ internal sealed class MeshEdgeTransformProvider(MeshRuntime runtime, EdgeLaneRul
     {
         context.AddRequestTransform(transform =>
         {
+            // The path as it will be forwarded (the route's prefix removed): a response set here is the answer, and
+            // YARP forwards nothing.
+            if (IsAdminPath(transform.Path.Value ?? "/"))
+            {
+                transform.HttpContext.Response.StatusCode = StatusCodes.Status404NotFound;
+                return ValueTask.CompletedTask;
+            }
+
             var snapshot = runtime.Snapshot;
             var headers = transform.ProxyRequest.Headers;
             headers.Remove(snapshot.LaneHeader);
@@ -41,4 +55,10 @@ internal sealed class MeshEdgeTransformProvider(MeshRuntime runtime, EdgeLaneRul
             return ValueTask.CompletedTask;
         });
     }
+
+    private bool IsAdminPath(string path)
+        => Under(path, _adminPath) || (InboundRequestView.AlternatePath(path) is { } alternate && Under(alternate, _adminPath));
+
+    private static bool Under(string path, string prefix)
+        => path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && (path.Length == prefix.Length || path[prefix.Length] == '/');
 }

@@ -22,6 +22,14 @@ public sealed class MeshGatewayOptions
     /// <summary>A public request header whose value selects the lane. Null: not used.</summary>
     public string? LaneFromHeader { get; set; }
 
+    /// <summary>
+    /// The path of the meshed services' admin endpoint (<c>MeshAdminOptions.Path</c>), default <c>/mesh/admin</c>: a
+    /// request that would be forwarded to it, or below it, is answered 404 and never forwarded (compared ignoring case,
+    /// also with <c>%2F</c> decoded, <c>//</c> collapsed and a trailing slash dropped). The services' admin endpoints
+    /// show their whole configuration, and the gateway's hop to them comes from an address they may trust.
+    /// </summary>
+    public string AdminPath { get; set; } = "/mesh/admin";
+
     /// <summary>Lanes callers may select; others are ignored (base lane). Empty: any lane.</summary>
     public ISet<string> AllowedLanes { get; } = new HashSet<string>(StringComparer.Ordinal);
 }

@@ -15,7 +15,7 @@ public static class StandardWebMeshServiceCollectionExtensions
     /// </summary>
     public static IMeshBuilder AddStandardWebMesh(this IServiceCollection services, Action<MeshOptions>? configure = null)
     {
-        var mesh = services.AddStandardMesh(configure).AddMeshInbound().AddGovernance();
+        var mesh = services.AddStandardMesh(configure).AddStandardExtensions();
         // The service name may come from MESH_SERVICE_NAME, the Mesh section or configure: registration takes the
         // runtime's, and says so in the log when there is none.
         if (EtcdEnvironment.ReadOptions() is not null && Environment.GetEnvironmentVariable(MeshEnvironment.Register) != "false")
@@ -25,4 +25,12 @@ public static class StandardWebMeshServiceCollectionExtensions
 
         return mesh;
     }
+
+    /// <summary>
+    /// The extensions of the standard web mesh, as the startup hook gives them to a web host too: resilience (retry,
+    /// timeouts, breakers, outlier ejection), the inbound context, and governance (rate limits, authorization, fault
+    /// injection). <see cref="Mesh.Hosting.StandardMeshValidator"/> checks documents with exactly their validators, so
+    /// that offline validation (<c>meshctl</c>) and the runtime cannot drift apart.
+    /// </summary>
+    public static IMeshBuilder AddStandardExtensions(this IMeshBuilder mesh) => mesh.AddResilience().AddMeshInbound().AddGovernance();
 }

@@ -15,7 +15,7 @@ public readonly struct InboundRequestView : IRouteRequest
     /// <summary>Creates a view of <paramref name="request"/>.</summary>
     public InboundRequestView(HttpRequest request) => _request = request;
 
-    /// <summary>Creates a view of <paramref name="request"/> whose path is <paramref name="path"/> (e.g. <see cref="AlternatePath"/>).</summary>
+    /// <summary>Creates a view of <paramref name="request"/> whose path is <paramref name="path"/> (e.g. <see cref="AlternatePath(HttpRequest)"/>).</summary>
     public InboundRequestView(HttpRequest request, string path)
     {
         _request = request;
@@ -40,7 +40,16 @@ public readonly struct InboundRequestView : IRouteRequest
     public static string? AlternatePath(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var raw = (request.PathBase + request.Path).Value ?? "/";
+        return AlternatePath((request.PathBase + request.Path).Value ?? "/");
+    }
+
+    /// <summary>
+    /// The alternate form of <paramref name="raw"/>, a path as ASP.NET Core holds it, as <see cref="AlternatePath(HttpRequest)"/>
+    /// makes it for a request's; null when it is the same.
+    /// </summary>
+    public static string? AlternatePath(string raw)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
         if (!raw.Contains('%', StringComparison.Ordinal) && !raw.Contains("//", StringComparison.Ordinal) && !(raw.Length > 1 && raw.EndsWith('/')))
         {
             return null;

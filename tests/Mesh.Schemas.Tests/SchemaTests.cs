@@ -1,8 +1,5 @@
-using System.Text.Json;
-using Mesh.Extensibility;
-using Mesh.Extensions.Governance;
-using Mesh.Runtime;
 using Mesh.Configuration;
+using Mesh.Hosting;
 using NJsonSchema;
 
 namespace Mesh.Schemas.Tests;
@@ -14,6 +11,8 @@ namespace Mesh.Schemas.Tests;
 public sealed class SchemaTests
 {
     private static readonly string Root = AppContext.BaseDirectory;
+
+    private static readonly Lazy<MeshValidator> Standard = new(StandardMeshValidator.Create);
 
     public static TheoryData<string> ValidSamples => Samples("valid");
 
@@ -85,11 +84,8 @@ public sealed class SchemaTests
 
     private static List<ValidationError> RuntimeErrors(string sample, string json)
     {
-        // The runtime validates the settings of the extensions it runs; these are the built-in ones.
-        using var runtime = new MeshRuntime();
-        IMeshExtension[] extensions = [new RateLimitExtension(runtime), new AuthorizationExtension(runtime), new FaultInjectionExtension()];
-        var validator = new MeshValidator(extensionValidators: extensions.OfType<IConfigurableExtension>()
-            .ToDictionary(e => e.Name, e => (Func<JsonElement, IEnumerable<string>>)e.ValidateSettings));
+        // The runtime validates with the extensions it runs; these are a standard app's.
+        var validator = Standard.Value;
         var errors = new List<ValidationError>();
         if (sample.StartsWith("policy-", StringComparison.Ordinal))
         {

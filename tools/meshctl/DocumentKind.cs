@@ -1,4 +1,5 @@
 using Mesh.Configuration;
+using Mesh.Hosting;
 
 namespace Mesh.Cli;
 
@@ -11,12 +12,20 @@ internal enum DocumentKind
     Config,
 }
 
-/// <summary>Parses and validates a document of a kind with the runtime's own parser and validator.</summary>
+/// <summary>
+/// Parses and validates a document of a kind with the runtime's own parser and validator, with the validators of the
+/// standard extensions (<see cref="StandardMeshValidator"/>).
+/// </summary>
 internal static class DocumentValidation
 {
+    private static readonly Lazy<MeshValidator> StandardValidator = new(StandardMeshValidator.Create);
+
+    /// <summary>The validator of a standard app's runtime.</summary>
+    public static MeshValidator Validator => StandardValidator.Value;
+
     public static List<ValidationError> Validate(DocumentKind kind, string json, out object? document)
     {
-        var validator = new MeshValidator();
+        var validator = Validator;
         var parsed = kind switch
         {
             DocumentKind.Mesh => MeshJson.TryParseDocument(json, out var mesh, out var error) ? Ok(mesh, validator.Validate(mesh)) : Fail(error),

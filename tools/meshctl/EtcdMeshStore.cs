@@ -45,7 +45,7 @@ internal sealed class EtcdMeshStore : IDisposable
     public async Task<(MeshDocument Document, List<ValidationError> Errors)> ReadDocumentAsync(CancellationToken cancellationToken)
     {
         var response = await _client.GetRangeAsync(Keys.Range, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var state = new EtcdDocumentState(Keys, new MeshValidator());
+        var state = new EtcdDocumentState(Keys, DocumentValidation.Validator);
         var errors = new List<ValidationError>();
         foreach (var kv in response.Kvs)
         {

@@ -39,6 +39,12 @@ public sealed class MeshSettings
     /// </summary>
     public string? CallerSigningKey { get; set; }
 
+    /// <summary>
+    /// What a service does with requests when its caller authorization (<c>policy.extensions.authorization</c>) could not
+    /// be loaded, being invalid: refuse them (403), the default, or with <c>true</c> let them through unchecked.
+    /// </summary>
+    public bool? AuthorizationFailOpen { get; set; }
+
     /// <summary>Settings of extensions that apply mesh-wide, by extension name.</summary>
     public Dictionary<string, JsonElement>? Extensions { get; set; }
 }

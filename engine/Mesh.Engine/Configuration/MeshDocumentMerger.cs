@@ -77,6 +77,7 @@ internal static class MeshDocumentMerger
         CallerHeader = over.CallerHeader ?? under.CallerHeader,
         Zone = over.Zone ?? under.Zone,
         CallerSigningKey = over.CallerSigningKey ?? under.CallerSigningKey,
+        AuthorizationFailOpen = over.AuthorizationFailOpen ?? under.AuthorizationFailOpen,
         Extensions = Merge(under.Extensions, over.Extensions),
     };
 

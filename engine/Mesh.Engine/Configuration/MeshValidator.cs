@@ -21,6 +21,7 @@ public sealed class MeshValidator
 
     private readonly LoadBalancerRegistry _balancers;
     private readonly IReadOnlyDictionary<string, Func<JsonElement, IEnumerable<string>>>? _extensionValidators;
+    private readonly IReadOnlyDictionary<string, Func<PolicyDocument, IEnumerable<ValidationError>>>? _policyValidators;
     private readonly Action<string, Exception>? _onExtensionFailure;
 
     /// <summary>Creates a validator for the given balancers and extension settings validators.</summary>
@@ -30,12 +31,17 @@ public sealed class MeshValidator
     /// same policy is read by every app of the mesh, and another app may run that extension.
     /// </param>
     /// <param name="onExtensionFailure">Told of an extension validator that threw (its name and the exception).</param>
+    /// <param name="policyValidators">
+    /// Checks of whole policies by extension name (<see cref="Extensibility.IPolicyValidator"/>), each run on the policies
+    /// that passed the mesh's own checks.
+    /// </param>
     public MeshValidator(LoadBalancerRegistry? balancers = null, IReadOnlyDictionary<string, Func<JsonElement, IEnumerable<string>>>? extensionValidators = null,
-        Action<string, Exception>? onExtensionFailure = null)
+        Action<string, Exception>? onExtensionFailure = null, IReadOnlyDictionary<string, Func<PolicyDocument, IEnumerable<ValidationError>>>? policyValidators = null)
     {
         _balancers = balancers ?? LoadBalancerRegistry.Default;
         _extensionValidators = extensionValidators;
         _onExtensionFailure = onExtensionFailure;
+        _policyValidators = policyValidators;
     }
 
     /// <summary>Validates a whole document.</summary>
@@ -181,6 +187,7 @@ public sealed class MeshValidator
     /// <summary>Validates one policy document.</summary>
     public void ValidatePolicy(PolicyDocument policy, string path, List<ValidationError> errors)
     {
+        var before = errors.Count;
         if (policy.LoadBalancer is { } balancer)
         {
             var kind = balancer.Kind ?? RoundRobinLoadBalancer.KindName;
@@ -301,6 +308,16 @@ public sealed class MeshValidator
             if (warmUp.Curve is <= 0 or > 10)
             {
                 errors.Add(new($"{path}.warmUp.curve", "curve must be in (0, 10]"));
+            }
+        }
+
+        // Only on a policy that passed the checks above: an extension's check builds its library's options from the
+        // policy, and a value already rejected here would be reported twice, once in the library's words.
+        if (errors.Count == before)
+        {
+            foreach (var name in _policyValidators?.Keys ?? [])
+            {
+                ValidatePolicyWith(name, policy, path, errors);
             }
         }
 
@@ -448,7 +465,8 @@ public sealed class MeshValidator
 
     /// <summary>
     /// The problems with extension <paramref name="name"/>'s settings in <paramref name="document"/> (mesh-wide and
-    /// in every service's policy), for an extension that joins a runtime after the document was applied.
+    /// in every service's policy) and, for an extension that checks policies, with every service's policy as it sees
+    /// it: for an extension that joins a runtime after the document was applied.
     /// </summary>
     public IReadOnlyList<ValidationError> ValidateExtension(MeshDocument document, string name)
     {
@@ -465,9 +483,33 @@ public sealed class MeshValidator
             {
                 ValidateExtension(name, settings, $"$.services.{service}.policy.extensions", errors);
             }
+
+            if (definition?.Policy is { } policy && _policyValidators?.ContainsKey(name) == true)
+            {
+                ValidatePolicyWith(name, policy, $"$.services.{service}.policy", errors);
+            }
         }
 
         return errors;
+    }
+
+    private void ValidatePolicyWith(string name, PolicyDocument policy, string path, List<ValidationError> errors)
+    {
+        if (_policyValidators?.TryGetValue(name, out var validate) != true)
+        {
+            return;
+        }
+
+        try
+        {
+            errors.AddRange(validate!(policy).Select(e => e with { Path = $"{path}.{e.Path}" }));
+        }
+        catch (Exception ex)
+        {
+            // As for a settings validator that throws: the policy cannot be vouched for, so it is rejected.
+            _onExtensionFailure?.Invoke(name, ex);
+            errors.Add(new(path, $"the policy check of extension '{name}' failed ({ex.GetType().Name}: {ex.Message}); policy rejected"));
+        }
     }
 
     private void ValidateExtensions(Dictionary<string, JsonElement>? extensions, string path, List<ValidationError> errors)

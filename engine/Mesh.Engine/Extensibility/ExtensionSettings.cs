@@ -12,11 +12,14 @@ namespace Mesh.Extensibility;
 public sealed class ExtensionSettings<T>
     where T : class
 {
+    private static readonly Entry None = new(null, Invalid: false);
+    private static readonly Entry Unusable = new(null, Invalid: true);
+
     private readonly string _name;
     private readonly Func<JsonElement, T> _parse;
     private readonly Func<JsonElement, IEnumerable<string>>? _validate;
-    private readonly ConditionalWeakTable<MeshService, StrongBox<T?>>.CreateValueCallback _create;
-    private readonly ConditionalWeakTable<MeshService, StrongBox<T?>> _byService = [];
+    private readonly ConditionalWeakTable<MeshService, Entry>.CreateValueCallback _create;
+    private readonly ConditionalWeakTable<MeshService, Entry> _byService = [];
 
     /// <summary>Reads the settings named <paramref name="name"/> with <paramref name="parse"/>.</summary>
     /// <param name="name">The extension's name, the key under <c>policy.extensions</c>.</param>
@@ -33,7 +36,7 @@ public sealed class ExtensionSettings<T>
         _validate = validate;
 
         // Made once: a lambda passed on each call would be a new delegate per request.
-        _create = service => new StrongBox<T?>(Parse(service));
+        _create = Parse;
     }
 
     /// <summary>
@@ -41,28 +44,39 @@ public sealed class ExtensionSettings<T>
     /// (or, given a validator, are invalid) count as none: the validator rejects them before they reach a
     /// snapshot, except in a runtime that was configured before the extension joined it.
     /// </summary>
-    public T? For(MeshService service)
+    public T? For(MeshService service) => For(service, out _);
+
+    /// <summary>
+    /// The settings for <paramref name="service"/>, as <see cref="For(MeshService)"/>; <paramref name="invalid"/> tells
+    /// settings that count as none because they do not parse or are invalid from settings that are absent. An extension
+    /// that guards access fails closed on those.
+    /// </summary>
+    public T? For(MeshService service, out bool invalid)
     {
         ArgumentNullException.ThrowIfNull(service);
-        return _byService.TryGetValue(service, out var settings) ? settings.Value : _byService.GetValue(service, _create).Value;
+        var entry = _byService.TryGetValue(service, out var cached) ? cached : _byService.GetValue(service, _create);
+        invalid = entry.Invalid;
+        return entry.Value;
     }
 
-    private T? Parse(MeshService service)
+    private Entry Parse(MeshService service)
     {
         if (service.Policy.Extensions?.TryGetValue(_name, out var element) != true)
         {
-            return null;
+            return None;
         }
 
         try
         {
-            return _validate is not null && _validate(element).Any() ? null : _parse(element);
+            return _validate is not null && _validate(element).Any() ? Unusable : new Entry(_parse(element), Invalid: false);
         }
         catch (Exception)
         {
             // Settings that cannot be read or checked must not fail every request that asks for them: the result is
-            // cached as none, and the runtime reported the problem when it validated them.
-            return null;
+            // cached as unusable, and the runtime reported the problem when it validated them.
+            return Unusable;
         }
     }
+
+    private sealed record Entry(T? Value, bool Invalid);
 }

@@ -27,6 +27,7 @@ public sealed partial class MeshRuntime : IDisposable
     private readonly Lock _applyLock = new();
     private readonly Queue<ConfigRejection> _recentRejections = new();
     private readonly ConcurrentDictionary<string, Func<JsonElement, IEnumerable<string>>> _extensionValidators = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Func<PolicyDocument, IEnumerable<ValidationError>>> _policyValidators = new(StringComparer.Ordinal);
     private MeshSnapshot _snapshot = MeshSnapshot.Empty;
     private Dictionary<MeshConfigLayer, MeshDocument> _layers = [];
     private IOutcomeObserver[] _observers = [];
@@ -45,7 +46,7 @@ public sealed partial class MeshRuntime : IDisposable
             _extensionValidators[name] = validate;
         }
 
-        Validator = new MeshValidator(Options.LoadBalancers, _extensionValidators, ReportExtensionFailure);
+        Validator = new MeshValidator(Options.LoadBalancers, _extensionValidators, ReportExtensionFailure, _policyValidators);
         _validator = new IncrementalValidator(Validator);
         _compiler = new SnapshotCompiler(Options.LoadBalancers, Time);
         Telemetry.Meter.CreateObservableGauge("mesh.snapshot.version", () => Snapshot.Version, "{version}", "Version of the configuration snapshot in force.");
@@ -249,8 +250,8 @@ public sealed partial class MeshRuntime : IDisposable
     public IReadOnlyList<IMeshExtension> Extensions => Volatile.Read(ref _extensions);
 
     /// <summary>
-    /// Joins an extension to this runtime: its settings are validated in every document applied from now on
-    /// (<see cref="IConfigurableExtension"/>) and it observes call outcomes (<see cref="IOutcomeObserver"/>). It is
+    /// Joins an extension to this runtime: its settings (<see cref="IConfigurableExtension"/>) and the policies it carries
+    /// out (<see cref="IPolicyValidator"/>) are validated in every document applied from now on, and it observes call outcomes (<see cref="IOutcomeObserver"/>). It is
     /// kept in <see cref="Extensions"/> so that hosts built later on this runtime (an ASP.NET Core app under the
     /// startup hook) add the same instance to their pipelines. An extension type joins once.
     /// </summary>
@@ -271,6 +272,12 @@ public sealed partial class MeshRuntime : IDisposable
         if (extension is IConfigurableExtension configurable)
         {
             AddExtensionValidator(configurable.Name, configurable.ValidateSettings);
+        }
+
+        if (extension is IPolicyValidator policyValidator)
+        {
+            _policyValidators[policyValidator.Name] = policyValidator.ValidatePolicy;
+            ReportInvalidInForce(policyValidator.Name);
         }
 
         if (extension is IOutcomeObserver observer)
@@ -295,6 +302,14 @@ public sealed partial class MeshRuntime : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(validate);
         _extensionValidators[name] = validate;
+        ReportInvalidInForce(name);
+    }
+
+    // The document in force was applied without the extension's checks: what they find wrong is reported, the document
+    // stays (it cannot be taken back), and the extension treats what it cannot use as absent. Results remembered from
+    // before the checks joined no longer hold.
+    private void ReportInvalidInForce(string name)
+    {
         _validator.Forget();
         if (Validator.ValidateExtension(Snapshot.Document, name) is { Count: > 0 } errors)
         {

@@ -142,7 +142,8 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
                 Endpoints = serviceKeys.Endpoints.Count == 0 ? null : [.. serviceKeys.Endpoints.Values],
                 Policy = serviceKeys.Policy,
             };
-            validator.ValidateService(name, candidate, "$", errors);
+            // At the path the runtime checks it at, so that the runtime's check of this same object is remembered.
+            validator.ValidateService(name, candidate, $"$.services.{name}", errors);
             if (errors.Count == 0)
             {
                 _inForce[name] = candidate;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Mesh.LoadBalancing;
 using Mesh.Model;
@@ -23,6 +24,8 @@ public sealed class MeshValidator
     private readonly IReadOnlyDictionary<string, Func<JsonElement, IEnumerable<string>>>? _extensionValidators;
     private readonly IReadOnlyDictionary<string, Func<PolicyDocument, IEnumerable<ValidationError>>>? _policyValidators;
     private readonly Action<string, Exception>? _onExtensionFailure;
+    private const string ServicesPath = "$.services.";
+    private ConditionalWeakTable<object, Remembered> _results = new();
 
     /// <summary>Creates a validator for the given balancers and extension settings validators.</summary>
     /// <param name="balancers">Known load balancers; <see cref="LoadBalancerRegistry.Default"/> when null.</param>
@@ -57,7 +60,11 @@ public sealed class MeshValidator
         {
             foreach (var (name, service) in services)
             {
-                ValidateService(name, service, $"$.services.{name}", errors);
+                // Looked up before the path is built: a thousand path strings per check were most of its cost.
+                if (service is null || !Replay(service, ServicesPath, name, errors))
+                {
+                    ValidateService(name, service, ServicesPath + name, errors);
+                }
             }
         }
 
@@ -84,6 +91,16 @@ public sealed class MeshValidator
 
     /// <summary>Validates one service: its name, endpoints and policy.</summary>
     public void ValidateService(string name, ServiceDocument? service, string path, List<ValidationError> errors)
+    {
+        if (service is null || !Replay(service, path, errors))
+        {
+            var from = errors.Count;
+            ValidateServiceCore(name, service, path, errors);
+            Remember(service, path, errors, from);
+        }
+    }
+
+    private void ValidateServiceCore(string name, ServiceDocument? service, string path, List<ValidationError> errors)
     {
         if (!IsValidServiceName(name))
         {
@@ -186,6 +203,47 @@ public sealed class MeshValidator
 
     /// <summary>Validates one policy document.</summary>
     public void ValidatePolicy(PolicyDocument policy, string path, List<ValidationError> errors)
+    {
+        if (!Replay(policy, path, errors))
+        {
+            var from = errors.Count;
+            ValidatePolicyCore(policy, path, errors);
+            Remember(policy, path, errors, from);
+        }
+    }
+
+    /// <summary>
+    /// Forgets every remembered result: the checks changed (an extension's validator joined the runtime's).
+    /// </summary>
+    internal void Forget() => Volatile.Write(ref _results, new ConditionalWeakTable<object, Remembered>());
+
+    // A service or policy document object already checked (at the same path) is not checked again: a provider hands
+    // over a new object for what changed and never changes one it handed over, so with a thousand services, one
+    // endpoint's change costs the check of one service (and not even of its policy), not of the mesh.
+    private bool Replay(object document, string path, List<ValidationError> errors) => Replay(document, path, "", errors);
+
+    private bool Replay(object document, string pathStart, string pathEnd, List<ValidationError> errors)
+    {
+        if (Volatile.Read(ref _results).TryGetValue(document, out var remembered)
+            && remembered.Path.Length == pathStart.Length + pathEnd.Length
+            && remembered.Path.StartsWith(pathStart, StringComparison.Ordinal) && remembered.Path.EndsWith(pathEnd, StringComparison.Ordinal))
+        {
+            errors.AddRange(remembered.Errors);
+            return true;
+        }
+
+        return false;
+    }
+
+    private void Remember(object? document, string path, List<ValidationError> errors, int from)
+    {
+        if (document is not null)
+        {
+            Volatile.Read(ref _results).AddOrUpdate(document, new Remembered(path, [.. errors.Skip(from)]));
+        }
+    }
+
+    private void ValidatePolicyCore(PolicyDocument policy, string path, List<ValidationError> errors)
     {
         var before = errors.Count;
         if (policy.LoadBalancer is { } balancer)
@@ -619,4 +677,6 @@ public sealed class MeshValidator
     /// <summary>True for names usable as the host of <c>http://{service}/</c>.</summary>
     public static bool IsValidServiceName(string name)
         => name.Length is > 0 and <= 253 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_');
+
+    private sealed record Remembered(string Path, ValidationError[] Errors);
 }

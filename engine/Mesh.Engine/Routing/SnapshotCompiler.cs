@@ -102,7 +102,7 @@ public sealed class SnapshotCompiler
         CompiledDestination CompileDestination(DestinationDocument destination)
         {
             var subset = destination.Subset is { Count: > 0 } given ? given.ToFrozenDictionary(StringComparer.Ordinal) : NoTags;
-            var members = all.Where(e => subset.All(t => e.Tags.TryGetValue(t.Key, out var v) && v == t.Value)).ToArray();
+            var members = subset.Count == 0 ? all : all.Where(e => subset.All(t => e.Tags.TryGetValue(t.Key, out var v) && v == t.Value)).ToArray();
             var explicitPicker = subset.ContainsKey(EndpointTags.Lane) ? CreatePicker(members) : null;
             var lanes = !Array.Exists(members, e => e.Lane is not null) ? NoLanes : members.Where(e => e.Lane is not null)
                 .GroupBy(e => e.Lane!, StringComparer.Ordinal)

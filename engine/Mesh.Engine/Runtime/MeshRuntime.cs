@@ -22,7 +22,6 @@ public sealed partial class MeshRuntime : IDisposable
     private const int RecentRejectionCapacity = 50;
 
     private readonly SnapshotCompiler _compiler;
-    private readonly IncrementalValidator _validator;
     private readonly ILogger _logger;
     private readonly Lock _applyLock = new();
     private readonly Queue<ConfigRejection> _recentRejections = new();
@@ -47,7 +46,6 @@ public sealed partial class MeshRuntime : IDisposable
         }
 
         Validator = new MeshValidator(Options.LoadBalancers, _extensionValidators, ReportExtensionFailure, _policyValidators);
-        _validator = new IncrementalValidator(Validator);
         _compiler = new SnapshotCompiler(Options.LoadBalancers, Time);
         Telemetry.Meter.CreateObservableGauge("mesh.snapshot.version", () => Snapshot.Version, "{version}", "Version of the configuration snapshot in force.");
     }
@@ -121,19 +119,19 @@ public sealed partial class MeshRuntime : IDisposable
 
         // The layer on its own first: a bad part that a higher layer hides now would surface, unvalidated, the day
         // that layer drops its value. Both validations and the compile cost what changed since the last apply
-        // (IncrementalValidator, SnapshotCompiler): the services that did not change are the same objects.
+        // (MeshValidator and SnapshotCompiler remember by object): the services that did not change are the same objects.
         IReadOnlyList<ValidationError> errors;
         MeshSnapshot? snapshot = null;
         lock (_applyLock)
         {
-            errors = _validator.Validate(document);
+            errors = Validator.Validate(document);
             if (errors.Count == 0)
             {
                 // Under the lock: two sources applying at once must each merge over the other's latest layer.
                 var layers = new Dictionary<MeshConfigLayer, MeshDocument>(_layers) { [layer] = document };
                 var merged = MeshDocumentMerger.Merge(
                     layers.OrderBy(l => l.Key.Order).ThenBy(l => l.Key.Name, StringComparer.Ordinal).Select(l => l.Value), _snapshot.Document);
-                errors = _validator.Validate(merged);
+                errors = Validator.Validate(merged);
                 if (errors.Count == 0)
                 {
                     _layers = layers;
@@ -310,7 +308,7 @@ public sealed partial class MeshRuntime : IDisposable
     // before the checks joined no longer hold.
     private void ReportInvalidInForce(string name)
     {
-        _validator.Forget();
+        Validator.Forget();
         if (Validator.ValidateExtension(Snapshot.Document, name) is { Count: > 0 } errors)
         {
             ReportRejections($"extension:{name}", errors);

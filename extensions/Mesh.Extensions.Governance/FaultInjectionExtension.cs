@@ -133,8 +133,7 @@ public sealed class FaultInjectionExtension : IOutboundExtension, IConfigurableE
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var snapshot = runtime.Snapshot;
-            if (request.RequestUri is not { IsAbsoluteUri: true } uri || !snapshot.Enabled || !snapshot.TryGetService(uri.Host, out var service)
+            if (request.RequestUri is not { IsAbsoluteUri: true } uri || runtime.SnapshotFor(uri.Host) is not { Enabled: true } snapshot || !snapshot.TryGetService(uri.Host, out var service)
                 || extension._settings.For(service) is not { } faults)
             {
                 return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);

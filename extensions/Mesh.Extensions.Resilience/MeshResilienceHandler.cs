@@ -22,8 +22,7 @@ internal sealed class MeshResilienceHandler(MeshRuntime runtime, ServicePipeline
     // async frame of this handler.
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var snapshot = runtime.Snapshot;
-        return request.RequestUri is { IsAbsoluteUri: true } original && snapshot.Enabled && snapshot.TryGetService(original.Host, out var service)
+        return request.RequestUri is { IsAbsoluteUri: true } original && runtime.SnapshotFor(original.Host) is { Enabled: true } snapshot && snapshot.TryGetService(original.Host, out var service)
             && pipelines.Get(service, retry) is { Pipeline: { } resilience } pipeline
             ? SendThroughPipelineAsync(request, original, service, pipeline, resilience, cancellationToken)
             : base.SendAsync(request, cancellationToken);

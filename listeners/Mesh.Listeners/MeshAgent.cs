@@ -80,14 +80,14 @@ public static class MeshAgent
     /// </summary>
     internal static bool MayRoute(string host)
     {
-        if (AmbientRuntime.Value is { } ambient && ambient.Snapshot.TryGetService(host, out _))
+        if (AmbientRuntime.Value is { } ambient && ambient.SnapshotFor(host).TryGetService(host, out _))
         {
             return true;
         }
 
         foreach (var runtime in Volatile.Read(ref _runtimes))
         {
-            if (runtime.Snapshot.TryGetService(host, out _))
+            if (runtime.SnapshotFor(host).TryGetService(host, out _))
             {
                 return true;
             }

@@ -16,7 +16,11 @@ namespace Mesh.Providers.Etcd;
 /// meanwhile the last good configuration stays in force. What it reads is the <see cref="MeshConfigLayer.Etcd"/>
 /// layer of the runtime, over the embedded file's.
 /// </summary>
-public sealed partial class EtcdConfigSource : IMeshConfigSource
+/// <remarks>
+/// With <see cref="EtcdProviderOptions.ScopeToCalledServices"/> the document holds only the services the process
+/// uses; the first call to another one takes it in (<see cref="IServiceDemand"/>) on the calling thread.
+/// </remarks>
+public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
 {
     // Keys per page of the initial read: small enough that a page of large values stays far below the message limit.
     private const int PageSize = 500;
@@ -48,6 +52,7 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
     private bool _connected;
     private bool _applied;
     private readonly Lock _cacheGate = new();
+    private readonly HashSet<string> _takenIn = new(StringComparer.Ordinal);
     private MeshDocument? _unsavedCache;
     private long _cacheSavedAt;
     private int _cacheWriteScheduled;
@@ -93,6 +98,11 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
         // The cache first, then etcd: a member that hangs (rather than refuses) would otherwise leave the first
         // calls unmeshed until the read times out. etcd's first read replaces it moments later when etcd is well.
         LoadCache();
+        if (_options.ScopeToCalledServices)
+        {
+            runtime.SetServiceDemand(this);
+        }
+
         _applier = Task.Run(() => ApplyLoopAsync(_stopping.Token), CancellationToken.None);
         _loop = Task.Run(() => _retry.RunAsync(ListAndWatchAsync, OnFailure, _stopping.Token), CancellationToken.None);
         try
@@ -123,6 +133,37 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
         _changed.Dispose();
     }
 
+    /// <inheritdoc />
+    public bool TryTakeIn(ReadOnlySpan<char> host)
+    {
+        if (Volatile.Read(ref _state) is not { } current || !current.TryFindService(host, out var service))
+        {
+            return false;
+        }
+
+        List<(string Key, List<ValidationError> Errors)> refused;
+        lock (_stateGate)
+        {
+            // Already in (compiled, or refused as a whole and reported): the call goes on as the snapshot has it.
+            if (_state!.IsInScope(service))
+            {
+                return false;
+            }
+
+            _takenIn.Add(service);
+            refused = _state.TakeIn(service);
+            _stateChanged = true;
+        }
+
+        foreach (var (key, errors) in refused)
+        {
+            _runtime!.ReportRejections(key, errors);
+        }
+
+        ApplyChanges(cacheNow: false);
+        return true;
+    }
+
     private async Task ListAndWatchAsync(CancellationToken stopping)
     {
         await ListAsync(stopping).ConfigureAwait(false);
@@ -146,7 +187,7 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
     // state however large the prefix is.
     private async Task ListAsync(CancellationToken stopping)
     {
-        var state = new EtcdDocumentState(_keys, _runtime!.Validator);
+        var state = new EtcdDocumentState(_keys, _runtime!.Validator) { Scoped = _options.ScopeToCalledServices };
         var range = ByteString.CopyFromUtf8(_keys.Range);
         var rangeEnd = EtcdConnection.RangeEnd(_keys.Range);
         var from = range;
@@ -186,6 +227,19 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
 
         lock (_stateGate)
         {
+            if (state.Scoped)
+            {
+                // What the process is configured to call, its own service (inbound rules), and what it called before.
+                string?[] own = [_runtime.Options.ServiceName, state.ServiceName];
+                foreach (var service in _options.Services.Concat(own.OfType<string>()).Concat(_takenIn))
+                {
+                    foreach (var (key, errors) in state.TakeIn(service))
+                    {
+                        _runtime.ReportRejections(key, errors);
+                    }
+                }
+            }
+
             _state = state;
             _stateRevision = revision;
             _stateChanged = true;
@@ -244,8 +298,10 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
                     }
                 }
 
+                // The revision moves on either way; a swap is due only when something in the document changed (under
+                // a scope, keys of services left out change nothing).
                 _stateRevision = response.Events[^1].Kv.ModRevision;
-                _stateChanged = true;
+                _stateChanged |= _state!.HasChanges;
             }
 
             Interlocked.Add(ref _events, response.Events.Count);
@@ -320,6 +376,8 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource
             {
                 if (!_stateChanged)
                 {
+                    // Events of services left out of the scope: nothing to swap, but they were read.
+                    Interlocked.Exchange(ref _revision, _stateRevision);
                     return;
                 }
 

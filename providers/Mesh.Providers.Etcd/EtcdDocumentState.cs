@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Mesh.Configuration;
 
 namespace Mesh.Providers.Etcd;
@@ -12,6 +13,8 @@ namespace Mesh.Providers.Etcd;
 /// make invalid (every endpoint at weight 0, say) keeps its last good document, and every other service moves on.
 /// Once later keys make it valid again, it takes all of them.</item>
 /// </list>
+/// With <see cref="Scoped"/>, only the services taken in (<see cref="TakeIn"/>) are parsed, checked and put in the
+/// document; the keys of the others are only kept, as etcd sent them, until a call takes the service in.
 /// </summary>
 public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
 {
@@ -22,12 +25,38 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
     // Host names ignore case: "ORDERS" beside "orders" would be one service to the router, so the later one is refused.
     private readonly Dictionary<string, string> _namesInForce = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, HashSet<string>> _changed = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _inScope = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, string>> _outOfScope = new(StringComparer.Ordinal);
+
+    // Every service with keys, in scope or not, by name ignoring case as hosts do; read by calling threads.
+    private readonly ConcurrentDictionary<string, string> _known = new(StringComparer.OrdinalIgnoreCase);
+    private bool _settingsChanged;
+
+    /// <summary>True when a key that goes into the document changed since the last <see cref="Commit"/>.</summary>
+    public bool HasChanges => _changed.Count > 0 || _settingsChanged;
+
+    /// <summary>True when only the services taken in are put in the document; false (all of them) by default.</summary>
+    public bool Scoped { get; init; }
+
+    /// <summary>The <c>serviceName</c> of the mesh-wide settings, if they name one.</summary>
+    public string? ServiceName => _settings.Values.FirstOrDefault()?.ServiceName;
 
     /// <summary>Applies a put; returns the errors that rejected the value on its own (empty when accepted).</summary>
     public List<ValidationError> Put(string key, string value)
     {
         var errors = new List<ValidationError>();
-        switch (keys.Parse(key))
+        var parsed = keys.Parse(key);
+        if (parsed.Service is { } named)
+        {
+            _known.TryAdd(named, named);
+            if (Scoped && !_inScope.Contains(named))
+            {
+                (_outOfScope.TryGetValue(named, out var kept) ? kept : _outOfScope[named] = new(StringComparer.Ordinal))[key] = value;
+                return errors;
+            }
+        }
+
+        switch (parsed)
         {
             case (EtcdKeyKind.Config, _, _):
                 if (MeshJson.TryParseSettings(value, out var settings, out var error))
@@ -36,6 +65,7 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
                     if (errors.Count == 0)
                     {
                         _settings[key] = settings;
+                        _settingsChanged = true;
                     }
                 }
                 else
@@ -94,10 +124,23 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
     /// <summary>Applies a delete.</summary>
     public void Delete(string key)
     {
-        switch (keys.Parse(key))
+        var parsed = keys.Parse(key);
+        if (parsed.Service is { } named && _outOfScope.TryGetValue(named, out var kept))
+        {
+            kept.Remove(key);
+            if (kept.Count == 0)
+            {
+                _outOfScope.Remove(named);
+                _known.TryRemove(named, out _);
+            }
+
+            return;
+        }
+
+        switch (parsed)
         {
             case (EtcdKeyKind.Config, _, _):
-                _settings.Remove(key);
+                _settingsChanged |= _settings.Remove(key);
                 break;
             case (EtcdKeyKind.Policy, var service, _):
                 Keys(service!, key).Policy = null;
@@ -121,6 +164,7 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
             if (serviceKeys.Policy is null && serviceKeys.Endpoints.Count == 0)
             {
                 _keys.Remove(name);
+                _known.TryRemove(name, out _);
                 if (_inForce.Remove(name))
                 {
                     _namesInForce.Remove(name);
@@ -156,6 +200,39 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
         }
 
         _changed.Clear();
+        _settingsChanged = false;
+        return refused;
+    }
+
+    /// <summary>The name of the service a host names (ignoring case), if any key names it, in scope or not.</summary>
+    /// <remarks>Safe to call from any thread while the state changes; allocates nothing.</remarks>
+    public bool TryFindService(ReadOnlySpan<char> host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? service)
+        => _known.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(host, out service);
+
+    /// <summary>True when <paramref name="service"/> is put in the document (always, unless <see cref="Scoped"/>).</summary>
+    public bool IsInScope(string service) => !Scoped || _inScope.Contains(service);
+
+    /// <summary>
+    /// Puts <paramref name="service"/> in scope: its kept keys are parsed and checked now (the next
+    /// <see cref="Commit"/> checks the service as a whole), and its later keys as they come.
+    /// </summary>
+    /// <returns>The keys refused on their own, each with its errors.</returns>
+    public List<(string Key, List<ValidationError> Errors)> TakeIn(string service)
+    {
+        var refused = new List<(string, List<ValidationError>)>();
+        if (!_inScope.Add(service) || !_outOfScope.Remove(service, out var kept))
+        {
+            return refused;
+        }
+
+        foreach (var (key, value) in kept.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            if (Put(key, value) is { Count: > 0 } errors)
+            {
+                refused.Add((key, errors));
+            }
+        }
+
         return refused;
     }
 

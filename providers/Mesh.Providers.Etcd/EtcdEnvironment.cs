@@ -29,7 +29,13 @@ public static class EtcdEnvironment
             CertFile = Environment.GetEnvironmentVariable(MeshEnvironment.EtcdCertFile),
             KeyFile = Environment.GetEnvironmentVariable(MeshEnvironment.EtcdKeyFile),
             CacheFile = Environment.GetEnvironmentVariable(MeshEnvironment.EtcdCacheFile),
+            ScopeToCalledServices = string.Equals(Environment.GetEnvironmentVariable(MeshEnvironment.EtcdScope)?.Trim(), "called", StringComparison.OrdinalIgnoreCase),
         };
+        foreach (var service in (Environment.GetEnvironmentVariable(MeshEnvironment.EtcdServices) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            options.Services.Add(service);
+        }
+
         foreach (var endpoint in endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             options.Endpoints.Add(endpoint.Contains("://", StringComparison.Ordinal) ? endpoint : "http://" + endpoint);

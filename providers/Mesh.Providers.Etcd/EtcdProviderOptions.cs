@@ -48,6 +48,18 @@ public sealed class EtcdProviderOptions
     /// <summary>Longest time the cache file lags the configuration in force while changes keep coming.</summary>
     public TimeSpan CacheInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// When true, the process compiles only the services it uses: those in <see cref="Services"/>, its own service,
+    /// and each other one from its first call on (the call waits for nothing: the keys are already here, parsed and
+    /// compiled then). A change to a service the process never called then causes no parse, no compile and no
+    /// snapshot swap in it. The watch still receives every key's events. False (every service) by default, as a
+    /// gateway or an admin view that lists the mesh needs.
+    /// </summary>
+    public bool ScopeToCalledServices { get; set; }
+
+    /// <summary>Services always compiled under <see cref="ScopeToCalledServices"/>: the ones the process is configured to call.</summary>
+    public IList<string> Services { get; } = [];
+
     /// <summary>Deadline of one unary call (range read, authentication).</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(3);
 }

@@ -179,4 +179,56 @@ public sealed class EtcdScaleTests
             etcd.ResumeAll();
         }
     }
+
+    [Fact]
+    public async Task Scoped_ServicesNeverCalled_ChangesCauseNoSwap_FirstCallToAnotherServiceRoutes()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        using var client = etcd.Client();
+        await using var backend = await TestBackend.StartAsync("served");
+        const int Services = 100;
+        var txn = new TxnRequest();
+        for (var s = 0; s < Services; s++)
+        {
+            var address = s < 3 ? backend.Address : $"http://127.0.0.1:{1000 + s}";
+            txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8($"/s6/services/svc-{s}/endpoints/e1"), Value = ByteString.CopyFromUtf8(Endpoint(address)) } });
+        }
+
+        await client.TransactionAsync(txn);
+        using var runtime = new MeshRuntime();
+        var options = For(etcd, "/s6");
+        options.ScopeToCalledServices = true;
+        options.Services.Add("svc-0");
+        await using var source = new EtcdConfigSource(options);
+        await source.StartAsync(runtime, CancellationToken.None);
+        Assert.Equal(["svc-0"], runtime.Snapshot.Services.Keys);
+
+        // The first calls to two more services, through a real HttpClient: routed at once, nothing waited for.
+        using var attachment = MeshAgent.Attach(runtime);
+        using var scope = MeshAgent.UseRuntime(runtime);
+        using var http = new HttpClient();
+        Assert.Equal("served", await http.GetStringAsync("http://svc-1/"));
+        Assert.Equal("served", await http.GetStringAsync("http://SVC-2/"));
+        Assert.Equal(["svc-0", "svc-1", "svc-2"], runtime.Snapshot.Services.Keys.Order(StringComparer.Ordinal));
+
+        var swaps = 0;
+        runtime.SnapshotChanged += (_, _) => Interlocked.Increment(ref swaps);
+        var eventsBefore = source.Events;
+        for (var s = 3; s < Services; s++)
+        {
+            await client.PutAsync($"/s6/services/svc-{s}/endpoints/e1", Endpoint($"http://127.0.0.1:{2000 + s}"));
+        }
+
+        // Then one change to a service it calls: once that is in force, every earlier event has been read.
+        await client.PutAsync("/s6/services/svc-1/endpoints/e2", Endpoint(backend.Address));
+        await Eventually.UntilAsync(() => runtime.Snapshot.Services["svc-1"].EndpointsById.ContainsKey("e2"), "the called service's change to apply", Converge);
+
+        Assert.Equal(Services - 3 + 1, source.Events - eventsBefore);
+        Assert.Equal(1, swaps);
+        Assert.Equal(3, runtime.Snapshot.Services.Count);
+
+        // A service left out still answers its first call with what etcd holds now.
+        Assert.Equal("e1", Pick(runtime, "svc-50"));
+        Assert.Equal(2050, runtime.Snapshot.Services["svc-50"].Endpoints[0].Address.Port);
+    }
 }

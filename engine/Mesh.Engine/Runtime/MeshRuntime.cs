@@ -6,6 +6,7 @@ using Mesh.Configuration;
 using Mesh.Extensibility;
 using Mesh.LoadBalancing;
 using Mesh.Model;
+using Mesh.Providers;
 using Mesh.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -31,6 +32,7 @@ public sealed partial class MeshRuntime : IDisposable
     private Dictionary<MeshConfigLayer, MeshDocument> _layers = [];
     private IOutcomeObserver[] _observers = [];
     private IMeshExtension[] _extensions = [];
+    private IServiceDemand? _demand;
 
     /// <summary>Creates a runtime with an empty snapshot (every call passes through until configuration arrives).</summary>
     public MeshRuntime(MeshRuntimeOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? time = null, IMeterFactory? meterFactory = null)
@@ -210,7 +212,7 @@ public sealed partial class MeshRuntime : IDisposable
     public RouteDecision Route<TRequest>(ReadOnlySpan<char> host, ref TRequest request, string? lane, IReadOnlyList<Endpoint>? excluded = null)
         where TRequest : struct, IRouteRequest
     {
-        var snapshot = Snapshot;
+        var snapshot = SnapshotFor(host);
         var filtered = Volatile.Read(ref _routeFilters) is { Length: > 0 } filters ? Filter(filters, snapshot, host, ref request, excluded) : null;
         var decision = snapshot.Route(host, ref request, lane, Time.GetTimestamp(), filtered ?? excluded);
         ReturnFiltered(filtered);
@@ -221,6 +223,39 @@ public sealed partial class MeshRuntime : IDisposable
         }
 
         return decision;
+    }
+
+    /// <summary>
+    /// The snapshot to handle a call to <paramref name="host"/> on: the one in force, or, when that does not know the
+    /// host and a scoped source holds it (<see cref="IServiceDemand"/>), the one that has just taken it in. Whatever
+    /// looks a call's service up before routing it (a handler, the listener's first test) uses this.
+    /// </summary>
+    public MeshSnapshot SnapshotFor(ReadOnlySpan<char> host)
+    {
+        var snapshot = Snapshot;
+        return Volatile.Read(ref _demand) is { } demand && snapshot.Enabled && !snapshot.TryGetService(host, out _) && TakeIn(demand, host)
+            ? Snapshot
+            : snapshot;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="demand"/> the source asked about hosts the snapshot does not know (see
+    /// <see cref="IServiceDemand"/>); one per runtime, the last set wins; null removes it.
+    /// </summary>
+    public void SetServiceDemand(IServiceDemand? demand) => Volatile.Write(ref _demand, demand);
+
+    private bool TakeIn(IServiceDemand demand, ReadOnlySpan<char> host)
+    {
+        try
+        {
+            return demand.TryTakeIn(host);
+        }
+        catch (Exception ex)
+        {
+            // Listeners fail open: the call goes on unmeshed rather than failing on the mesh's account.
+            ReportExtensionFailure(demand.GetType().Name, ex);
+            return false;
+        }
     }
 
     /// <summary>Adds an observer of call outcomes.</summary>

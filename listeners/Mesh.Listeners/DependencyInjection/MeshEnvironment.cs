@@ -36,6 +36,15 @@ public static class MeshEnvironment
     /// <summary>File where the last known etcd state is kept, so a restart during an etcd outage still routes.</summary>
     public const string EtcdCacheFile = "MESH_ETCD_CACHE_FILE";
 
+    /// <summary>
+    /// <c>called</c>: compile only the services this process calls (and its own, and those in
+    /// <see cref="EtcdServices"/>), each from its first call; <c>all</c> (the default): every service under the prefix.
+    /// </summary>
+    public const string EtcdScope = "MESH_ETCD_SCOPE";
+
+    /// <summary>Comma-separated services always compiled when <see cref="EtcdScope"/> is <c>called</c>.</summary>
+    public const string EtcdServices = "MESH_ETCD_SERVICES";
+
     /// <summary><c>false</c> turns off etcd self-registration under the startup hook.</summary>
     public const string Register = "MESH_REGISTER";
 

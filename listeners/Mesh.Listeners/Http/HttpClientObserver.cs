@@ -153,7 +153,7 @@ internal sealed class HttpClientObserver : IObserver<KeyValuePair<string, object
         CancellationToken? callerCancellation;
         try
         {
-            snapshot = runtime.Snapshot;
+            snapshot = runtime.SnapshotFor(uri.Host);
             if (!snapshot.Enabled || !snapshot.TryGetService(uri.Host, out _))
             {
                 return null;

@@ -177,6 +177,29 @@ public sealed class MeshCtlTests(EtcdFixture etcd) : IClassFixture<EtcdFixture>
     }
 
     [Fact]
+    public async Task PutEndpoint_ServiceTheRuntimeWouldRefuseAsAWhole_WritesNothing()
+    {
+        var meshctl = NewRunner();
+        using var file = new TempFile("endpoint.json");
+        file.Write("""{ "id": "p1", "address": "http://127.0.0.1:6001", "weight": 50 }""");
+        Assert.Equal(0, (await meshctl.RunAsync("put", "endpoint", "payments", file.Path)).Exit);
+
+        // Valid as a document, but it drains the service's only endpoint: the provider would keep the last good.
+        file.Write("""{ "id": "p1", "address": "http://127.0.0.1:6001", "weight": 0 }""");
+        var drained = await meshctl.RunAsync("put", "endpoint", "payments", file.Path);
+        Assert.Equal(1, drained.Exit);
+        Assert.Contains("total weight", drained.Err, StringComparison.Ordinal);
+        Assert.Contains("\"weight\":50", (await meshctl.RunAsync("get", "endpoint", "payments", "p1")).Out.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+
+        // A second name for the same host.
+        file.Write("""{ "id": "x1", "address": "http://127.0.0.1:6002" }""");
+        var shadow = await meshctl.RunAsync("put", "endpoint", "PAYMENTS", file.Path);
+        Assert.Equal(1, shadow.Exit);
+        Assert.Contains("differs only in case from service 'payments'", shadow.Err, StringComparison.Ordinal);
+        Assert.Equal(1, (await meshctl.RunAsync("get", "endpoint", "PAYMENTS", "x1")).Exit);
+    }
+
+    [Fact]
     public async Task DeleteService_RemovesPolicyAndEndpoints()
     {
         var meshctl = NewRunner();

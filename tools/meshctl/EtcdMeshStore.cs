@@ -65,6 +65,44 @@ internal sealed class EtcdMeshStore : IDisposable
     }
 
     /// <summary>
+    /// What the runtime would refuse about <paramref name="service"/> as a whole once <paramref name="key"/> holds
+    /// <paramref name="value"/>: the same check the provider runs per service (weights, ids, a name that differs from
+    /// another service's only in case), on the service's keys as they are now.
+    /// </summary>
+    public async Task<List<ValidationError>> CheckServiceAsync(string service, string key, string value, CancellationToken cancellationToken)
+    {
+        var state = new EtcdDocumentState(Keys, DocumentValidation.Validator);
+        var names = await _client.GetAsync(new RangeRequest
+        {
+            Key = ByteString.CopyFromUtf8(Keys.Services),
+            RangeEnd = ByteString.CopyFromUtf8(Keys.Services[..^1] + "0"),
+            KeysOnly = true,
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var errors = new List<ValidationError>();
+        foreach (var other in names.Kvs.Select(kv => Keys.Parse(kv.Key.ToStringUtf8()).Service).OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            if (!string.Equals(other, service, StringComparison.Ordinal) && string.Equals(other, service, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add(new("service", $"service '{service}' differs only in case from service '{other}': host names ignore case, so they would be one service"));
+            }
+        }
+
+        var current = await _client.GetRangeAsync(Keys.Service(service), cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (var kv in current.Kvs.Where(kv => kv.Key.ToStringUtf8() != key))
+        {
+            state.Put(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8());
+        }
+
+        state.Put(key, value);
+        foreach (var (_, refused) in state.Commit())
+        {
+            errors.AddRange(refused);
+        }
+
+        return errors;
+    }
+
+    /// <summary>
     /// Writes a whole document in one transaction: every service's policy and endpoints, and the settings.
     /// With <paramref name="replace"/> the service keys already under the prefix that the document does not hold are
     /// deleted in the same transaction, so watchers never see a half-imported mesh.

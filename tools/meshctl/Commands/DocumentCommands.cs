@@ -120,6 +120,13 @@ internal static class DocumentCommands
             EndpointDocument endpoint => (store.Keys.Endpoint(service!, endpoint.Id!), MeshJson.Serialize(endpoint)),
             _ => (store.Keys.Config, MeshJson.Serialize((MeshSettings)document!)),
         };
+        if (service is not null && await store.CheckServiceAsync(service, key, value, cancellationToken).ConfigureAwait(false) is { Count: > 0 } refused)
+        {
+            DocumentValidation.Report(error, file, refused);
+            error.WriteLine($"nothing written: the runtime would refuse service '{service}' as a whole");
+            return 1;
+        }
+
         await store.PutAsync(key, value, cancellationToken).ConfigureAwait(false);
         Report(parse, globals, output, new { action = "put", key });
         return 0;

@@ -55,14 +55,14 @@ public sealed partial class AuthorizationExtension : IInboundExtension, IConfigu
     private readonly OwnServiceSettings<CompiledAuthorization> _settings;
     private readonly Counter<long> _denials;
     private readonly ILogger _logger;
-    private MeshService? _reportedUnusable;
+    private object? _reportedUnusable;
 
     /// <summary>Creates the extension for <paramref name="runtime"/>.</summary>
     public AuthorizationExtension(MeshRuntime runtime)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         _runtime = runtime;
-        _settings = new(runtime, new(ExtensionName, static element => new CompiledAuthorization(SettingsJson.Parse<AuthorizationSettings>(element)), ValidateSettings));
+        _settings = new(runtime, ExtensionName, new(ExtensionName, static element => new CompiledAuthorization(SettingsJson.Parse<AuthorizationSettings>(element)), ValidateSettings));
         _denials = runtime.Telemetry.Meter.CreateCounter<long>("mesh.authorization.denials", "{request}", "Inbound requests refused by caller authorization.");
         _logger = runtime.LoggerFactory.CreateLogger("Mesh.Authorization");
     }
@@ -85,7 +85,7 @@ public sealed partial class AuthorizationExtension : IInboundExtension, IConfigu
         _settings.TryGet(out var service, out var rules, out var unusable);
         var refusal = context.Features.Get<ForgedCallerFeature>() is not null ? "forged_caller"
             : rules is not null ? (rules.Allows(context.Request, MeshContext.Current?.Caller ?? Anonymous) ? null : "denied")
-            : unusable && !FailsOpen(service!) ? "invalid_settings"
+            : unusable && !FailsOpen(service) ? "invalid_settings"
             : null;
         if (refusal is not null)
         {
@@ -99,20 +99,24 @@ public sealed partial class AuthorizationExtension : IInboundExtension, IConfigu
     }
 
     // Rules that could not be loaded may have been the only thing keeping callers out: without the operator's word
-    // (mesh.authorizationFailOpen) the service is closed. Said once per compiled service, not per request.
-    private bool FailsOpen(MeshService service)
+    // (mesh.authorizationFailOpen) the service is closed. Said once per compiled service (or, while the mesh has no
+    // service of this app's name because its document was refused, once per snapshot), not per request.
+    private bool FailsOpen(MeshService? service)
     {
-        var failOpen = _runtime.Snapshot.Document.Mesh?.AuthorizationFailOpen == true;
-        if (!ReferenceEquals(Volatile.Read(ref _reportedUnusable), service))
+        var snapshot = _runtime.Snapshot;
+        var failOpen = snapshot.Document.Mesh?.AuthorizationFailOpen == true;
+        object said = service ?? (object)snapshot;
+        if (!ReferenceEquals(Volatile.Read(ref _reportedUnusable), said))
         {
-            Volatile.Write(ref _reportedUnusable, service);
+            Volatile.Write(ref _reportedUnusable, said);
+            var name = service?.Name ?? snapshot.ServiceName ?? _runtime.Options.ServiceName ?? "(this app)";
             if (failOpen)
             {
-                Log.UnusableFailOpen(_logger, service.Name);
+                Log.UnusableFailOpen(_logger, name);
             }
             else
             {
-                Log.UnusableFailClosed(_logger, service.Name);
+                Log.UnusableFailClosed(_logger, name);
             }
         }
 

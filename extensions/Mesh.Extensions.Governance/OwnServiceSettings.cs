@@ -9,7 +9,7 @@ namespace Mesh.Extensions.Governance;
 /// An inbound extension's settings, read from the policy of the service this app runs as (<c>mesh.serviceName</c>):
 /// inbound governance is configured by the called service, not the caller.
 /// </summary>
-internal sealed class OwnServiceSettings<T>(MeshRuntime runtime, ExtensionSettings<T> settings)
+internal sealed class OwnServiceSettings<T>(MeshRuntime runtime, string extension, ExtensionSettings<T> settings)
     where T : class
 {
     /// <summary>
@@ -20,14 +20,18 @@ internal sealed class OwnServiceSettings<T>(MeshRuntime runtime, ExtensionSettin
 
     /// <summary>
     /// As <see cref="TryGet(out MeshService?, out T?)"/>; <paramref name="invalid"/> when the service's settings are
-    /// there but unusable (see <see cref="ExtensionSettings{T}.For(MeshService, out bool)"/>).
+    /// there but unusable (see <see cref="ExtensionSettings{T}.For(MeshService, out bool)"/>), or none are in force
+    /// because the ones offered were refused (<see cref="MeshRuntime.RefusedSettings"/>), even before the mesh knew
+    /// the service at all.
     /// </summary>
     public bool TryGet([NotNullWhen(true)] out MeshService? service, [NotNullWhen(true)] out T? current, out bool invalid)
     {
         var snapshot = runtime.Snapshot;
-        service = snapshot.ServiceName is { } name && snapshot.Services.TryGetValue(name, out var own) ? own : null;
+        var name = snapshot.ServiceName ?? runtime.Options.ServiceName;
+        service = name is not null && snapshot.Services.TryGetValue(name, out var own) ? own : null;
         invalid = false;
         current = service is null ? null : settings.For(service, out invalid);
+        invalid |= current is null && name is not null && runtime.RefusedSettings.IsRefused(name, extension);
         return current is not null;
     }
 }

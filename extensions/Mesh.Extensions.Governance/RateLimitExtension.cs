@@ -52,7 +52,7 @@ public sealed class RateLimitExtension : IInboundExtension, IConfigurableExtensi
     {
         ArgumentNullException.ThrowIfNull(runtime);
         _runtime = runtime;
-        _settings = new(runtime, new(ExtensionName, SettingsJson.Parse<RateLimitSettings>, ValidateSettings));
+        _settings = new(runtime, ExtensionName, new(ExtensionName, SettingsJson.Parse<RateLimitSettings>, ValidateSettings));
         _rejections = runtime.Telemetry.Meter.CreateCounter<long>("mesh.ratelimit.rejections", "{request}", "Inbound requests answered 429 by a rate or concurrency limit.");
     }
 

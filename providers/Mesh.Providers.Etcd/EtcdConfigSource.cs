@@ -118,6 +118,11 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_options.ScopeToCalledServices)
+        {
+            _runtime?.SetServiceDemand(null);
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var task in new[] { _loop, _applier })
         {
@@ -157,7 +162,7 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
 
         foreach (var (key, errors) in refused)
         {
-            _runtime!.ReportRejections(key, errors);
+            Report(key, errors);
         }
 
         ApplyChanges(cacheNow: false);
@@ -235,12 +240,13 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
                 {
                     foreach (var (key, errors) in state.TakeIn(service))
                     {
-                        _runtime.ReportRejections(key, errors);
+                        Report(key, errors);
                     }
                 }
             }
 
-            _state = state;
+            // Read without the gate by calling threads (TryTakeIn).
+            Volatile.Write(ref _state, state);
             _stateRevision = revision;
             _stateChanged = true;
         }
@@ -291,6 +297,7 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
                     if (change.Type == Mvccpb.Event.Types.EventType.Delete)
                     {
                         _state!.Delete(key);
+                        _runtime!.RefusedSettings.Accepted(key);
                     }
                     else
                     {
@@ -359,9 +366,25 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
             errors = state.Put(key, value.ToStringUtf8());
         }
 
+        Report(key, errors);
+    }
+
+    // A refused policy key is also told to the runtime's RefusedSettings (an access guard fails closed on it) until
+    // the key is accepted or deleted.
+    private void Report(string key, List<ValidationError> errors)
+    {
+        var policyOf = _keys.Parse(key) is { Kind: EtcdKeyKind.Policy, Service: { } service } ? service : null;
         if (errors.Count > 0)
         {
             _runtime!.ReportRejections(key, errors);
+            if (policyOf is not null)
+            {
+                _runtime.RefusedSettings.Refused(key, policyOf, errors, "$");
+            }
+        }
+        else if (policyOf is not null)
+        {
+            _runtime!.RefusedSettings.Accepted(key);
         }
     }
 

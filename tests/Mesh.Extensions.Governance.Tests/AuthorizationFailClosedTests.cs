@@ -1,4 +1,5 @@
 using System.Net;
+using Mesh.Providers.Etcd;
 using Mesh.Runtime;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -68,6 +69,52 @@ public sealed class AuthorizationFailClosedTests
 
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(app, "/public"));
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(app, "/admin"));
+    }
+
+    [Fact]
+    public async Task ExtensionJoinedFirst_FirstDocumentRefused_RequestsRefused_UntilADocumentIsAccepted()
+    {
+        // As with AddMesh(): the app's authorization is there before the first document, which is refused whole.
+        using var runtime = new MeshRuntime(new MeshRuntimeOptions { ServiceName = "orders" });
+        await using var app = await StartAppAsync(runtime);
+        Assert.NotEmpty(runtime.ApplyJson(Orders(InvalidRules), "first"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(app, "/public"));
+
+        // The operator takes the rules out: accepted, and a service without rules is open.
+        Assert.Empty(runtime.ApplyJson("""{ "services": { "orders": { "endpoints": [ { "id": "self", "address": "http://127.0.0.1:1" } ] } } }""", "fixed"));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(app, "/public"));
+    }
+
+    [Fact]
+    public async Task EtcdPolicyKeyRefused_NoRulesInForce_Closed_LastGoodRulesKept_OpenOnceDeleted()
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        using var client = etcd.Client();
+        const string Key = "/af/services/orders/policy";
+        await client.PutAsync(Key, $$"""{ "extensions": { "authorization": {{InvalidRules}} } }""");
+        using var runtime = new MeshRuntime(new MeshRuntimeOptions { ServiceName = "orders" });
+        await using var app = await StartAppAsync(runtime);
+        var options = new EtcdProviderOptions { Prefix = "/af" };
+        options.Endpoints.Add(etcd.ClientUrls[0]);
+        await using var source = new EtcdConfigSource(options);
+        await source.StartAsync(runtime, CancellationToken.None);
+
+        Assert.Contains(runtime.RecentRejections, r => r.Source == Key);
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(app, "/public"));
+
+        await client.PutAsync(Key, $$"""{ "extensions": { "authorization": {{ValidRules}} } }""");
+        await Eventually.UntilAsync(async () => await StatusAsync(app, "/public") == HttpStatusCode.OK, "the valid rules to apply");
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(app, "/admin"));
+
+        // Refused again while good rules are in force: those stay, and so does access by them.
+        await client.PutAsync(Key, $$"""{ "extensions": { "authorization": {{InvalidRules}} } }""");
+        await Eventually.UntilAsync(() => runtime.RecentRejections.Count(r => r.Source == Key) == 2, "the second refusal");
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(app, "/public"));
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(app, "/admin"));
+
+        await client.DeleteAsync(Key);
+        await Eventually.UntilAsync(async () => await StatusAsync(app, "/admin") == HttpStatusCode.OK, "the deleted policy to open the service");
     }
 
     // The app as the startup hook builds it: the hook's runtime, joined by the app's host with governance.

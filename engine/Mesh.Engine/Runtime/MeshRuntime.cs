@@ -73,6 +73,12 @@ public sealed partial class MeshRuntime : IDisposable
     /// <summary>Meter and activity source.</summary>
     public MeshTelemetry Telemetry { get; }
 
+    /// <summary>
+    /// Extension settings refused for a service and not yet superseded: documents this runtime refused, and what
+    /// providers refused on their own (an etcd key) report here too.
+    /// </summary>
+    public RefusedSettings RefusedSettings { get; } = new();
+
     /// <summary>The most recent rejected documents, newest last.</summary>
     public IReadOnlyList<ConfigRejection> RecentRejections
     {
@@ -143,11 +149,19 @@ public sealed partial class MeshRuntime : IDisposable
             }
         }
 
+        var layerSource = "layer:" + layer.Name;
         if (snapshot is null)
         {
             ReportRejections(source, errors);
+            foreach (var name in document.Services?.Keys ?? Enumerable.Empty<string>())
+            {
+                RefusedSettings.Refused(layerSource, name, errors, $"$.services.{name}.policy");
+            }
+
             return errors;
         }
+
+        RefusedSettings.Accepted(layerSource);
 
         Log.Applied(_logger, snapshot.Version, source, snapshot.Services.Count);
         RaiseSnapshotChanged(snapshot);

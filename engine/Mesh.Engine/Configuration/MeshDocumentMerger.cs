@@ -45,7 +45,9 @@ internal static class MeshDocumentMerger
 
             if (shared)
             {
-                services = new Dictionary<string, ServiceDocument>(services, StringComparer.Ordinal);
+                // Across layers a name is matched ignoring case, as hosts are: etcd's "ORDERS" governs the file's
+                // "orders" rather than becoming a second service the router could not tell apart.
+                services = new Dictionary<string, ServiceDocument>(services, StringComparer.OrdinalIgnoreCase);
                 shared = false;
             }
 

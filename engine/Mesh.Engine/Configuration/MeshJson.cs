@@ -23,8 +23,30 @@ public static class MeshJson
     public static JsonSerializerOptions Options => MeshJsonContext.Default.Options;
 
     /// <summary>Parses a whole mesh document.</summary>
+    /// <remarks>
+    /// Service names that differ only in case are refused here, with duplicate properties: host names ignore case, so
+    /// the router would take them for one service and silently drop the other.
+    /// </remarks>
     public static bool TryParseDocument(string json, [NotNullWhen(true)] out MeshDocument? document, out ValidationError? error)
-        => TryParse(json, MeshJsonContext.Default.MeshDocument, MaxDocumentLength, out document, out error);
+    {
+        if (!TryParse(json, MeshJsonContext.Default.MeshDocument, MaxDocumentLength, out document, out error))
+        {
+            return false;
+        }
+
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in document.Services?.Keys ?? Enumerable.Empty<string>())
+        {
+            if (!seen.TryAdd(name, name))
+            {
+                error = new ValidationError($"$.services.{name}", $"service '{name}' differs only in case from service '{seen[name]}': host names ignore case, so they would be one service");
+                document = null;
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Parses one service policy document (the etcd <c>policy</c> key).</summary>
     public static bool TryParsePolicy(string json, [NotNullWhen(true)] out PolicyDocument? document, out ValidationError? error)

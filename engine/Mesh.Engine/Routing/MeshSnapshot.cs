@@ -17,15 +17,14 @@ public sealed class MeshSnapshot
     /// <summary>The caller identity header used when the configuration names none.</summary>
     public const string DefaultCallerHeader = "x-mesh-caller";
 
-    private readonly Dictionary<string, MeshService>.AlternateLookup<ReadOnlySpan<char>> _byHost;
+    private readonly ServiceMap _services;
 
-    internal MeshSnapshot(long version, MeshDocument document, Dictionary<string, MeshService> services, string? serviceName, CallerSignature? callerSignature = null)
+    internal MeshSnapshot(long version, MeshDocument document, ServiceMap services, string? serviceName, CallerSignature? callerSignature = null)
     {
         CallerSignature = callerSignature;
         Version = version;
         Document = document;
-        Services = services;
-        _byHost = services.GetAlternateLookup<ReadOnlySpan<char>>();
+        _services = services;
         var settings = document.Mesh;
         Enabled = settings?.Enabled ?? true;
         LaneHeader = settings?.LaneHeader ?? DefaultLaneHeader;
@@ -36,7 +35,7 @@ public sealed class MeshSnapshot
     }
 
     /// <summary>An empty, enabled snapshot: every request passes through.</summary>
-    public static MeshSnapshot Empty { get; } = new(0, new MeshDocument(), new Dictionary<string, MeshService>(StringComparer.OrdinalIgnoreCase), null);
+    public static MeshSnapshot Empty { get; } = new(0, new MeshDocument(), ServiceMap.Empty, null);
 
     /// <summary>Increases by one with every applied change.</summary>
     public long Version { get; }
@@ -45,11 +44,10 @@ public sealed class MeshSnapshot
     public MeshDocument Document { get; }
 
     /// <summary>Services by name (case-insensitive, as host names are).</summary>
-    /// <remarks>
-    /// A plain dictionary rather than a frozen one: a snapshot is rebuilt on every change, and freezing a thousand
-    /// services costs more than the lookups it would save.
-    /// </remarks>
-    public IReadOnlyDictionary<string, MeshService> Services { get; }
+    public IReadOnlyDictionary<string, MeshService> Services => _services;
+
+    /// <summary>The services, for the compiler's next snapshot to share the index of.</summary>
+    internal ServiceMap ServiceMap => _services;
 
     /// <summary>False turns the mesh into pass-through.</summary>
     public bool Enabled { get; }
@@ -74,7 +72,7 @@ public sealed class MeshSnapshot
 
     /// <summary>Finds the service a host names, if it is a mesh service.</summary>
     public bool TryGetService(ReadOnlySpan<char> host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MeshService? service)
-        => _byHost.TryGetValue(host, out service);
+        => _services.TryGetValue(host, out service);
 
     /// <summary>
     /// Routes one request: first matching route, weighted destination, lane filter with fallback, then the
@@ -88,7 +86,7 @@ public sealed class MeshSnapshot
     public RouteDecision Route<TRequest>(ReadOnlySpan<char> host, ref TRequest request, string? lane, long timestamp, IReadOnlyList<Endpoint>? excluded = null)
         where TRequest : struct, IRouteRequest
     {
-        if (!Enabled || !_byHost.TryGetValue(host, out var service))
+        if (!Enabled || !_services.TryGetValue(host, out var service))
         {
             return RouteDecision.NotMeshed;
         }

@@ -45,23 +45,23 @@ public sealed class SnapshotCompiler
         var zone = document.Mesh?.Zone;
         var last = _last;
         var carryOver = last is not null && string.Equals(last.Document.Mesh?.Zone, zone, StringComparison.Ordinal);
-        var services = new Dictionary<string, MeshService>(document.Services?.Count ?? 0, StringComparer.OrdinalIgnoreCase);
+        var services = new List<MeshService>(document.Services?.Count ?? 0);
         foreach (var (name, serviceDocument) in document.Services ?? [])
         {
             // Only a service of exactly this name hands its endpoint state on: "ORDERS" is not "orders".
             var previous = last is not null && last.Services.TryGetValue(name, out var found) && string.Equals(found.Name, name, StringComparison.Ordinal)
                 ? found
                 : null;
-            services[name] = carryOver && ReferenceEquals(previous?.Source, serviceDocument)
+            services.Add(carryOver && ReferenceEquals(previous?.Source, serviceDocument)
                 ? previous!
-                : CompileService(name, serviceDocument, zone, previous);
+                : CompileService(name, serviceDocument, zone, previous));
         }
 
         var signingKey = document.Mesh?.CallerSigningKey;
         var signature = signingKey is null ? null
             : last?.CallerSignature is { } kept && kept.HasKey(signingKey) ? kept
             : new CallerSignature(signingKey, _time);
-        var snapshot = new MeshSnapshot(version, document, services, serviceName, signature);
+        var snapshot = new MeshSnapshot(version, document, ServiceMap.Create(services, last?.ServiceMap), serviceName, signature);
         _last = snapshot;
         return snapshot;
     }

@@ -45,6 +45,33 @@ public sealed class MeshRuntimeLayerTests
     }
 
     [Fact]
+    public void Apply_ServiceNamedInOtherCaseByEtcd_GovernsTheFilesService_NotASecondOne()
+    {
+        using var runtime = new MeshRuntime();
+        Assert.Empty(runtime.ApplyJson(FileDocument, "mesh.json", MeshConfigLayer.File));
+
+        Assert.Empty(ApplyEtcd(runtime, $$"""{ "services": { "ORDERS": { "policy": {{V2Policy}} } } }"""));
+
+        Assert.Equal(2, runtime.Snapshot.Services.Count);
+        Assert.All(Enumerable.Range(0, 4), _ => Assert.Equal("f2", Pick(runtime, "orders")));
+    }
+
+    [Fact]
+    public void ApplyJson_ServicesDifferingOnlyInCase_RefusedWithBothNames()
+    {
+        using var runtime = new MeshRuntime();
+        var errors = runtime.ApplyJson("""
+            { "services": { "orders": { "endpoints": [ { "id": "a", "address": "http://127.0.0.1:5001" } ] },
+                            "ORDERS": { "endpoints": [ { "id": "b", "address": "http://127.0.0.1:5002" } ] } } }
+            """, "mesh.json");
+
+        var error = Assert.Single(errors);
+        Assert.Equal("$.services.ORDERS", error.Path);
+        Assert.Contains("differs only in case from service 'orders'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, runtime.Snapshot.Version);
+    }
+
+    [Fact]
     public void Apply_EtcdPolicyOverFileEndpoints_RoutesByEtcdPolicyToFileEndpoints()
     {
         using var runtime = new MeshRuntime();

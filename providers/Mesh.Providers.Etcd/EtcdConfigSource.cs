@@ -22,8 +22,9 @@ namespace Mesh.Providers.Etcd;
 /// </remarks>
 public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
 {
-    // Keys per page of the initial read: small enough that a page of large values stays far below the message limit.
-    private const int PageSize = 500;
+    // Keys per page of a full read: each page costs a round trip, so pages are large; a page of large values that the
+    // channel refuses is read again in halves.
+    private const int PageSize = 5000;
 
     // etcd refuses values over 1.5 MiB by default; a page of PageSize such keys is far over any limit, so a page the
     // channel refuses (ResourceExhausted) is read again in halves rather than failing the read forever.
@@ -193,41 +194,35 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
     private async Task ListAsync(CancellationToken stopping)
     {
         var state = new EtcdDocumentState(_keys, _runtime!.Validator) { Scoped = _options.ScopeToCalledServices };
-        var range = ByteString.CopyFromUtf8(_keys.Range);
         var rangeEnd = EtcdConnection.RangeEnd(_keys.Range);
-        var from = range;
         long revision = 0;
         var pageSize = PageSize;
-        while (true)
+        ByteString? from = ByteString.CopyFromUtf8(_keys.Range);
+        Task<RangeResponse>? reading = null;
+        while (from is not null)
         {
             RangeResponse page;
             try
             {
-                page = await _connection!.Kv.RangeAsync(
-                    new RangeRequest { Key = from, RangeEnd = rangeEnd, Limit = pageSize, Revision = revision },
-                    await _connection.HeadersAsync(stopping).ConfigureAwait(false),
-                    DateTime.UtcNow + _options.CallTimeout,
-                    stopping).ConfigureAwait(false);
+                page = await (reading ?? ReadPageAsync(from, rangeEnd, pageSize, revision, stopping)).ConfigureAwait(false);
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted && pageSize > MinPageSize)
             {
                 pageSize = Math.Max(MinPageSize, pageSize / 2);
+                reading = null;
                 continue;
             }
 
             revision = page.Header.Revision;
+
+            // The next page starts just after the last key read (the key with a zero byte appended), and is on its
+            // way while this one is parsed: reading and parsing overlap.
+            from = page.More && page.Kvs.Count > 0 ? ByteString.CopyFrom([.. page.Kvs[^1].Key.Span, 0]) : null;
+            reading = from is null ? null : ReadPageAsync(from, rangeEnd, pageSize, revision, stopping);
             foreach (var kv in page.Kvs)
             {
                 Put(state, kv.Key.ToStringUtf8(), kv.Value);
             }
-
-            if (!page.More || page.Kvs.Count == 0)
-            {
-                break;
-            }
-
-            // The next page starts just after the last key read: the key with a zero byte appended.
-            from = ByteString.CopyFrom([.. page.Kvs[^1].Key.Span, 0]);
         }
 
         lock (_stateGate)
@@ -256,6 +251,13 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
         Volatile.Write(ref _connected, true);
         _firstLoad.TrySetResult();
     }
+
+    private async Task<RangeResponse> ReadPageAsync(ByteString from, ByteString rangeEnd, int limit, long revision, CancellationToken stopping)
+        => await _connection!.Kv.RangeAsync(
+            new RangeRequest { Key = from, RangeEnd = rangeEnd, Limit = limit, Revision = revision },
+            await _connection.HeadersAsync(stopping).ConfigureAwait(false),
+            DateTime.UtcNow + _options.CallTimeout,
+            stopping).ConfigureAwait(false);
 
     private async Task WatchAsync(CancellationToken stopping)
     {

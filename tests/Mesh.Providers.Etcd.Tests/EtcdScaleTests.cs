@@ -66,7 +66,7 @@ public sealed class EtcdScaleTests
         await using var etcd = await EtcdServer.StartAsync();
         using var client = etcd.Client();
 
-        // 6,000 endpoint keys of about 1 KB: 6 MB, over gRPC's default 4 MB message and 12 pages of the provider's read.
+        // 6,000 endpoint keys of about 1 KB: 6 MB, over gRPC's default 4 MB message, and two pages of the provider's read.
         const int Services = 60, PerService = 100;
         var padding = new string('p', 900);
         for (var s = 0; s < Services; s++)

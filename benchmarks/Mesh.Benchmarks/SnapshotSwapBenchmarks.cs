@@ -20,15 +20,21 @@ public class SnapshotSwapBenchmarks
         _runtime = MeshFixtures.Runtime(100, 10);
         _request = new TestRequest();
         _stop = new CancellationTokenSource();
-        var document = _runtime.Snapshot.Document;
+        // Two copies of the document, applied in turn: each apply is a change to be validated and compiled (the
+        // same document object again would be carried over whole and compile nothing).
+        var json = Mesh.Configuration.MeshJson.Serialize(_runtime.Snapshot.Document);
+        var documents = new[] { Parse(json), Parse(json) };
         _writer = Task.Run(() =>
         {
-            while (!_stop.IsCancellationRequested)
+            for (var i = 0; !_stop.IsCancellationRequested; i++)
             {
-                _runtime.Apply(document, "swap");
+                _runtime.Apply(documents[i % 2], "swap");
             }
         });
     }
+
+    private static Mesh.Configuration.MeshDocument Parse(string json)
+        => Mesh.Configuration.MeshJson.TryParseDocument(json, out var document, out var error) ? document : throw new InvalidOperationException(error!.Message);
 
     [GlobalCleanup]
     public void Cleanup()

@@ -28,7 +28,9 @@ internal sealed class OwnServiceSettings<T>(MeshRuntime runtime, string extensio
     {
         var snapshot = runtime.Snapshot;
         var name = snapshot.ServiceName ?? runtime.Options.ServiceName;
-        service = name is not null && snapshot.Services.TryGetValue(name, out var own) ? own : null;
+
+        // SnapshotFor: a source that compiles only the services in use takes this app's own in on its first request.
+        service = name is not null && runtime.SnapshotFor(name).Services.TryGetValue(name, out var own) ? own : null;
         invalid = false;
         current = service is null ? null : settings.For(service, out invalid);
         invalid |= current is null && name is not null && runtime.RefusedSettings.IsRefused(name, extension);

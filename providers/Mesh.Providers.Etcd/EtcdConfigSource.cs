@@ -198,6 +198,7 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
         long revision = 0;
         var pageSize = PageSize;
         ByteString? from = ByteString.CopyFromUtf8(_keys.Range);
+        var read = new HashSet<string>(StringComparer.Ordinal);
         Task<RangeResponse>? reading = null;
         while (from is not null)
         {
@@ -213,7 +214,12 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
                 continue;
             }
 
-            revision = page.Header.Revision;
+            // The first page fixes the revision every later page is read at (a header carries the store's revision of
+            // the moment, not the one asked for): the pages make one state, and the watch resumes after it.
+            if (revision == 0)
+            {
+                revision = page.Header.Revision;
+            }
 
             // The next page starts just after the last key read (the key with a zero byte appended), and is on its
             // way while this one is parsed: reading and parsing overlap.
@@ -221,8 +227,16 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
             reading = from is null ? null : ReadPageAsync(from, rangeEnd, pageSize, revision, stopping);
             foreach (var kv in page.Kvs)
             {
-                Put(state, kv.Key.ToStringUtf8(), kv.Value);
+                var key = kv.Key.ToStringUtf8();
+                read.Add(key);
+                Report(key, Put(state, key, kv.Value));
             }
+        }
+
+        // A refused key that is gone now (deleted while the watch was down) no longer holds anything closed.
+        foreach (var source in _runtime.RefusedSettings.Sources.Where(k => k.StartsWith(_keys.Range, StringComparison.Ordinal) && !read.Contains(k)))
+        {
+            _runtime.RefusedSettings.Accepted(source);
         }
 
         lock (_stateGate)
@@ -230,10 +244,11 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
             if (state.Scoped)
             {
                 // What the process is configured to call, its own service (inbound rules), and what it called before.
-                string?[] own = [_runtime.Options.ServiceName, state.ServiceName];
+                // Names as written by the operator or the host: the keys may spell them in another case.
+                string?[] own = [_runtime.Options.ServiceName, _runtime.Snapshot.ServiceName, state.ServiceName];
                 foreach (var service in _options.Services.Concat(own.OfType<string>()).Concat(_takenIn))
                 {
-                    foreach (var (key, errors) in state.TakeIn(service))
+                    foreach (var (key, errors) in state.TakeIn(state.TryFindService(service, out var held) ? held : service))
                     {
                         Report(key, errors);
                     }
@@ -291,6 +306,9 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
 
             // A whole response at a time under the gate: the applier sees the state between responses, never
             // half of one (a transaction's keys arrive in one response).
+            // Rejections are reported after the gate is let go: reporting takes the runtime's apply lock, which a long
+            // apply holds, and calling threads taking a service in wait on this gate.
+            var outcomes = new List<(string Key, List<ValidationError> Errors)>(response.Events.Count);
             lock (_stateGate)
             {
                 foreach (var change in response.Events)
@@ -299,11 +317,11 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
                     if (change.Type == Mvccpb.Event.Types.EventType.Delete)
                     {
                         _state!.Delete(key);
-                        _runtime!.RefusedSettings.Accepted(key);
+                        outcomes.Add((key, []));
                     }
                     else
                     {
-                        Put(_state!, key, change.Kv.Value);
+                        outcomes.Add((key, Put(_state!, key, change.Kv.Value)));
                     }
                 }
 
@@ -311,6 +329,11 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
                 // a scope, keys of services left out change nothing).
                 _stateRevision = response.Events[^1].Kv.ModRevision;
                 _stateChanged |= _state!.HasChanges;
+            }
+
+            foreach (var (key, errors) in outcomes)
+            {
+                Report(key, errors);
             }
 
             Interlocked.Add(ref _events, response.Events.Count);
@@ -356,20 +379,10 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
         }
     }
 
-    private void Put(EtcdDocumentState state, string key, ByteString value)
-    {
-        List<ValidationError> errors;
-        if (value.Length > MeshJson.MaxValueLength)
-        {
-            errors = [new("$", $"value is {value.Length} bytes, over the limit of {MeshJson.MaxValueLength}")];
-        }
-        else
-        {
-            errors = state.Put(key, value.ToStringUtf8());
-        }
-
-        Report(key, errors);
-    }
+    private static List<ValidationError> Put(EtcdDocumentState state, string key, ByteString value)
+        => value.Length > MeshJson.MaxValueLength
+            ? [new("$", $"value is {value.Length} bytes, over the limit of {MeshJson.MaxValueLength}")]
+            : state.Put(key, value.ToStringUtf8());
 
     // A refused policy key is also told to the runtime's RefusedSettings (an access guard fails closed on it) until
     // the key is accepted or deleted.
@@ -475,8 +488,9 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
         {
             await Task.Delay(_options.CacheInterval, _runtime!.Time, _stopping.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
+            // Stopping: DisposeAsync writes the last state itself.
             return;
         }
 

@@ -131,7 +131,7 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
             if (kept.Count == 0)
             {
                 _outOfScope.Remove(named);
-                _known.TryRemove(named, out _);
+                _known.TryRemove(KeyValuePair.Create(named, named));
             }
 
             return;
@@ -158,16 +158,28 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
     public List<(string Keys, List<ValidationError> Errors)> Commit()
     {
         var refused = new List<(string, List<ValidationError>)>();
-        foreach (var (name, changedKeys) in _changed.OrderBy(c => c.Key, StringComparer.Ordinal))
+
+        // Services that lost their last key first: a name they free may be what kept another spelling of it out.
+        var queue = _changed.Keys.OrderBy(n => _keys[n].Policy is not null || _keys[n].Endpoints.Count > 0).ThenBy(n => n, StringComparer.Ordinal).ToList();
+        for (var i = 0; i < queue.Count; i++)
         {
+            var name = queue[i];
+            var changedKeys = _changed.TryGetValue(name, out var changed) ? changed : [keys.Service(name)];
             var serviceKeys = _keys[name];
             if (serviceKeys.Policy is null && serviceKeys.Endpoints.Count == 0)
             {
                 _keys.Remove(name);
-                _known.TryRemove(name, out _);
+                _known.TryRemove(KeyValuePair.Create(name, name));
                 if (_inForce.Remove(name))
                 {
                     _namesInForce.Remove(name);
+
+                    // Another spelling refused while this one was in force goes in now, if it still has keys.
+                    foreach (var other in _keys.Keys.Where(o => string.Equals(o, name, StringComparison.OrdinalIgnoreCase) && !queue.Contains(o)))
+                    {
+                        _known.TryAdd(other, other);
+                        queue.Add(other);
+                    }
                 }
 
                 continue;

@@ -58,6 +58,19 @@ public sealed class EtcdScaleTests
 
         // The changes to other services left orders' compiled state as it was: the same object, not a recompile.
         Assert.Same(orders, runtime.Snapshot.Services["orders"]);
+
+        // Renamed in one transaction (the old spelling's keys deleted, the new one's written): the new spelling, refused
+        // while the old was in force, goes in once the old one is gone.
+        await client.TransactionAsync(new TxnRequest
+        {
+            Success =
+            {
+                new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8("/s2/services/orders/endpoints/o1") } },
+                new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8("/s2/services/ORDERS/endpoints/x2"), Value = ByteString.CopyFromUtf8(Endpoint("http://127.0.0.1:4")) } },
+            },
+        });
+        await Eventually.UntilAsync(() => runtime.Snapshot.Services.TryGetValue("orders", out var renamed) && renamed.Name == "ORDERS", "the new spelling to take over", Converge);
+        Assert.Equal(["x1", "x2"], runtime.Snapshot.Services["ORDERS"].Endpoints.Select(e => e.Id).Order(StringComparer.Ordinal));
     }
 
     [Fact]

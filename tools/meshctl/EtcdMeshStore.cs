@@ -72,14 +72,36 @@ internal sealed class EtcdMeshStore : IDisposable
     public async Task<List<ValidationError>> CheckServiceAsync(string service, string key, string value, CancellationToken cancellationToken)
     {
         var state = new EtcdDocumentState(Keys, DocumentValidation.Validator);
-        var names = await _client.GetAsync(new RangeRequest
+        // The names only, in pages: a mesh of 100,000 endpoints is more keys than one gRPC message holds.
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var from = ByteString.CopyFromUtf8(Keys.Services);
+        while (true)
         {
-            Key = ByteString.CopyFromUtf8(Keys.Services),
-            RangeEnd = ByteString.CopyFromUtf8(Keys.Services[..^1] + "0"),
-            KeysOnly = true,
-        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var page = await _client.GetAsync(new RangeRequest
+            {
+                Key = from,
+                RangeEnd = ByteString.CopyFromUtf8(Keys.Services[..^1] + "0"),
+                KeysOnly = true,
+                Limit = 10_000,
+            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var kv in page.Kvs)
+            {
+                if (Keys.Parse(kv.Key.ToStringUtf8()).Service is { } name)
+                {
+                    names.Add(name);
+                }
+            }
+
+            if (!page.More || page.Kvs.Count == 0)
+            {
+                break;
+            }
+
+            from = ByteString.CopyFrom([.. page.Kvs[^1].Key.Span, 0]);
+        }
+
         var errors = new List<ValidationError>();
-        foreach (var other in names.Kvs.Select(kv => Keys.Parse(kv.Key.ToStringUtf8()).Service).OfType<string>().Distinct(StringComparer.Ordinal))
+        foreach (var other in names)
         {
             if (!string.Equals(other, service, StringComparison.Ordinal) && string.Equals(other, service, StringComparison.OrdinalIgnoreCase))
             {

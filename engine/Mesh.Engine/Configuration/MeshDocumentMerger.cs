@@ -47,7 +47,14 @@ internal static class MeshDocumentMerger
             {
                 // Across layers a name is matched ignoring case, as hosts are: etcd's "ORDERS" governs the file's
                 // "orders" rather than becoming a second service the router could not tell apart.
-                services = new Dictionary<string, ServiceDocument>(services, StringComparer.OrdinalIgnoreCase);
+                var copy = new Dictionary<string, ServiceDocument>(services.Count, StringComparer.OrdinalIgnoreCase);
+                foreach (var (name, service) in services)
+                {
+                    // Indexed, not added: a document applied in code may hold two spellings, which must not throw here.
+                    copy[name] = service;
+                }
+
+                services = copy;
                 shared = false;
             }
 

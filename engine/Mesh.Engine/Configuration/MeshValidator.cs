@@ -48,7 +48,14 @@ public sealed class MeshValidator
     }
 
     /// <summary>Validates a whole document.</summary>
-    public IReadOnlyList<ValidationError> Validate(MeshDocument document)
+    public IReadOnlyList<ValidationError> Validate(MeshDocument document) => Validate(document, null);
+
+    /// <summary>
+    /// Validates a whole document, leaving out the services <paramref name="inForce"/> says are in force as they are:
+    /// the runtime does not judge again what it already runs when its checks change (an extension joining after the
+    /// document); the extension treats settings it cannot use as unusable instead.
+    /// </summary>
+    internal IReadOnlyList<ValidationError> Validate(MeshDocument document, Func<string, ServiceDocument, bool>? inForce)
     {
         var errors = new List<ValidationError>();
         if (document.Mesh is { } settings)
@@ -61,7 +68,12 @@ public sealed class MeshValidator
             foreach (var (name, service) in services)
             {
                 // Looked up before the path is built: a thousand path strings per check were most of its cost.
-                if (service is null || !Replay(service, ServicesPath, name, errors))
+                if (service is not null && inForce?.Invoke(name, service) == true)
+                {
+                    continue;
+                }
+
+                if (service is null || !Replay(Volatile.Read(ref _results), service, ServicesPath, name, errors))
                 {
                     ValidateService(name, service, ServicesPath + name, errors);
                 }
@@ -92,11 +104,14 @@ public sealed class MeshValidator
     /// <summary>Validates one service: its name, endpoints and policy.</summary>
     public void ValidateService(string name, ServiceDocument? service, string path, List<ValidationError> errors)
     {
-        if (service is null || !Replay(service, path, errors))
+        // One table for the whole check: a result found with checks that changed meanwhile (Forget) goes into the
+        // table being dropped, not the new one.
+        var results = Volatile.Read(ref _results);
+        if (service is null || !Replay(results, service, path, "", errors))
         {
             var from = errors.Count;
             ValidateServiceCore(name, service, path, errors);
-            Remember(service, path, errors, from);
+            Remember(results, service, path, errors, from);
         }
     }
 
@@ -204,11 +219,12 @@ public sealed class MeshValidator
     /// <summary>Validates one policy document.</summary>
     public void ValidatePolicy(PolicyDocument policy, string path, List<ValidationError> errors)
     {
-        if (!Replay(policy, path, errors))
+        var results = Volatile.Read(ref _results);
+        if (!Replay(results, policy, path, "", errors))
         {
             var from = errors.Count;
             ValidatePolicyCore(policy, path, errors);
-            Remember(policy, path, errors, from);
+            Remember(results, policy, path, errors, from);
         }
     }
 
@@ -220,11 +236,9 @@ public sealed class MeshValidator
     // A service or policy document object already checked (at the same path) is not checked again: a provider hands
     // over a new object for what changed and never changes one it handed over, so with a thousand services, one
     // endpoint's change costs the check of one service (and not even of its policy), not of the mesh.
-    private bool Replay(object document, string path, List<ValidationError> errors) => Replay(document, path, "", errors);
-
-    private bool Replay(object document, string pathStart, string pathEnd, List<ValidationError> errors)
+    private static bool Replay(ConditionalWeakTable<object, Remembered> results, object document, string pathStart, string pathEnd, List<ValidationError> errors)
     {
-        if (Volatile.Read(ref _results).TryGetValue(document, out var remembered)
+        if (results.TryGetValue(document, out var remembered)
             && remembered.Path.Length == pathStart.Length + pathEnd.Length
             && remembered.Path.StartsWith(pathStart, StringComparison.Ordinal) && remembered.Path.EndsWith(pathEnd, StringComparison.Ordinal))
         {
@@ -235,11 +249,11 @@ public sealed class MeshValidator
         return false;
     }
 
-    private void Remember(object? document, string path, List<ValidationError> errors, int from)
+    private static void Remember(ConditionalWeakTable<object, Remembered> results, object? document, string path, List<ValidationError> errors, int from)
     {
         if (document is not null)
         {
-            Volatile.Read(ref _results).AddOrUpdate(document, new Remembered(path, [.. errors.Skip(from)]));
+            results.AddOrUpdate(document, new Remembered(path, [.. errors.Skip(from)]));
         }
     }
 

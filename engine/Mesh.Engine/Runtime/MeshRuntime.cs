@@ -120,6 +120,11 @@ public sealed partial class MeshRuntime : IDisposable
     /// previous good document.
     /// </summary>
     /// <returns>The errors that rejected it; empty when it was applied.</returns>
+    /// <remarks>
+    /// A document is not to be changed once applied: what was validated and compiled from each service object is
+    /// kept and reused while the same object comes again, so an edit made in place would be ignored. Apply a new
+    /// object (a new <see cref="ServiceDocument"/> for each changed service) instead.
+    /// </remarks>
     public IReadOnlyList<ValidationError> Apply(MeshDocument document, string source, MeshConfigLayer layer)
     {
         ArgumentNullException.ThrowIfNull(document);
@@ -132,14 +137,14 @@ public sealed partial class MeshRuntime : IDisposable
         MeshSnapshot? snapshot = null;
         lock (_applyLock)
         {
-            errors = Validator.Validate(document);
+            errors = Validator.Validate(document, InForce);
             if (errors.Count == 0)
             {
                 // Under the lock: two sources applying at once must each merge over the other's latest layer.
                 var layers = new Dictionary<MeshConfigLayer, MeshDocument>(_layers) { [layer] = document };
                 var merged = MeshDocumentMerger.Merge(
                     layers.OrderBy(l => l.Key.Order).ThenBy(l => l.Key.Name, StringComparer.Ordinal).Select(l => l.Value), _snapshot.Document);
-                errors = Validator.Validate(merged);
+                errors = Validator.Validate(merged, InForce);
                 if (errors.Count == 0)
                 {
                     _layers = layers;
@@ -167,6 +172,10 @@ public sealed partial class MeshRuntime : IDisposable
         RaiseSnapshotChanged(snapshot);
         return [];
     }
+
+    // A service object the snapshot runs already: not judged again when checks joined after it was applied.
+    private bool InForce(string name, ServiceDocument service)
+        => _snapshot.Services.TryGetValue(name, out var running) && ReferenceEquals(running.Source, service);
 
     /// <summary>
     /// Logs and counts (<c>mesh.provider.failures</c>) an unexpected failure of a configuration source, which

@@ -83,6 +83,9 @@ public sealed class RefusedSettings
         }
     }
 
+    /// <summary>The sources with refused settings on record.</summary>
+    public IReadOnlyCollection<string> Sources => Volatile.Read(ref _bySource).Keys;
+
     /// <summary><paramref name="source"/> offered something the runtime accepted: what it offered before is superseded.</summary>
     public void Accepted(string source)
     {

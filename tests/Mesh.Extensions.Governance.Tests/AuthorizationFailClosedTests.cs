@@ -117,6 +117,27 @@ public sealed class AuthorizationFailClosedTests
         await Eventually.UntilAsync(async () => await StatusAsync(app, "/admin") == HttpStatusCode.OK, "the deleted policy to open the service");
     }
 
+    [Fact]
+    public async Task ScopedEtcd_OwnServiceNamedInOtherCase_RulesTakenInOnTheFirstRequest()
+    {
+        // Only the services in use are compiled, and this app's own is spelled differently by the host than in etcd:
+        // its rules must still be found, on the first request, or the service would be open.
+        await using var etcd = await EtcdServer.StartAsync();
+        using var client = etcd.Client();
+        await client.PutAsync("/scoped/services/orders/policy", $$"""{ "extensions": { "authorization": {{ValidRules}} } }""");
+        await client.PutAsync("/scoped/services/pay/endpoints/p1", """{ "address": "http://127.0.0.1:1" }""");
+        using var runtime = new MeshRuntime(new MeshRuntimeOptions { ServiceName = "ORDERS" });
+        await using var app = await StartAppAsync(runtime);
+        var options = new EtcdProviderOptions { Prefix = "/scoped", ScopeToCalledServices = true };
+        options.Endpoints.Add(etcd.ClientUrls[0]);
+        await using var source = new EtcdConfigSource(options);
+        await source.StartAsync(runtime, CancellationToken.None);
+
+        Assert.False(runtime.Snapshot.Services.ContainsKey("pay"));
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(app, "/admin"));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(app, "/public"));
+    }
+
     // The app as the startup hook builds it: the hook's runtime, joined by the app's host with governance.
     private static async Task<WebApplication> StartAppAsync(MeshRuntime runtime)
     {

@@ -239,6 +239,7 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
             _runtime.RefusedSettings.Accepted(source);
         }
 
+        var refused = new List<(string Key, List<ValidationError> Errors)>();
         lock (_stateGate)
         {
             if (state.Scoped)
@@ -248,10 +249,7 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
                 string?[] own = [_runtime.Options.ServiceName, _runtime.Snapshot.ServiceName, state.ServiceName];
                 foreach (var service in _options.Services.Concat(own.OfType<string>()).Concat(_takenIn))
                 {
-                    foreach (var (key, errors) in state.TakeIn(state.TryFindService(service, out var held) ? held : service))
-                    {
-                        Report(key, errors);
-                    }
+                    refused.AddRange(state.TakeIn(state.TryFindService(service, out var held) ? held : service));
                 }
             }
 
@@ -259,6 +257,11 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
             Volatile.Write(ref _state, state);
             _stateRevision = revision;
             _stateChanged = true;
+        }
+
+        foreach (var (key, errors) in refused)
+        {
+            Report(key, errors);
         }
 
         ApplyChanges(cacheNow: true);

@@ -37,6 +37,8 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
     private readonly Lock _stateGate = new();
     private readonly SemaphoreSlim _changed = new(0, 1);
     private readonly EtcdKeys _keys;
+    private readonly Lock _cacheGate = new();
+    private readonly HashSet<string> _takenIn = new(StringComparer.Ordinal);
     private EtcdConnection? _connection;
     private EtcdRetryLoop? _retry;
     private MeshRuntime? _runtime;
@@ -52,8 +54,6 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
     private long _events;
     private bool _connected;
     private bool _applied;
-    private readonly Lock _cacheGate = new();
-    private readonly HashSet<string> _takenIn = new(StringComparer.Ordinal);
     private MeshDocument? _unsavedCache;
     private long _cacheSavedAt;
     private int _cacheWriteScheduled;
@@ -388,21 +388,19 @@ public sealed partial class EtcdConfigSource : IMeshConfigSource, IServiceDemand
             : state.Put(key, value.ToStringUtf8());
 
     // A refused policy key is also told to the runtime's RefusedSettings (an access guard fails closed on it) until
-    // the key is accepted or deleted.
+    // the key is accepted or deleted. An accepted key is parsed for nothing: Accepted ignores a key with no record.
     private void Report(string key, List<ValidationError> errors)
     {
-        var policyOf = _keys.Parse(key) is { Kind: EtcdKeyKind.Policy, Service: { } service } ? service : null;
-        if (errors.Count > 0)
-        {
-            _runtime!.ReportRejections(key, errors);
-            if (policyOf is not null)
-            {
-                _runtime.RefusedSettings.Refused(key, policyOf, errors, "$");
-            }
-        }
-        else if (policyOf is not null)
+        if (errors.Count == 0)
         {
             _runtime!.RefusedSettings.Accepted(key);
+            return;
+        }
+
+        _runtime!.ReportRejections(key, errors);
+        if (_keys.Parse(key) is { Kind: EtcdKeyKind.Policy, Service: { } service })
+        {
+            _runtime.RefusedSettings.Refused(key, service, errors, "$");
         }
     }
 

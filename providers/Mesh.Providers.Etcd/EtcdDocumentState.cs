@@ -188,7 +188,7 @@ public sealed class EtcdDocumentState(EtcdKeys keys, MeshValidator validator)
             var errors = new List<ValidationError>();
             if (_namesInForce.TryGetValue(name, out var inForce) && !string.Equals(inForce, name, StringComparison.Ordinal))
             {
-                errors.Add(new("$", $"service '{name}' differs only in case from service '{inForce}': host names ignore case, so they would be one service"));
+                errors.Add(MeshValidator.DiffersOnlyInCase("$", name, inForce));
             }
 
             // A service without endpoint keys has no endpoint list at all (not an empty one), so that under layering

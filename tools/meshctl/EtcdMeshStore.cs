@@ -66,24 +66,44 @@ internal sealed class EtcdMeshStore : IDisposable
 
     /// <summary>
     /// What the runtime would refuse about <paramref name="service"/> as a whole once <paramref name="key"/> holds
-    /// <paramref name="value"/>: the same check the provider runs per service (weights, ids, a name that differs from
-    /// another service's only in case), on the service's keys as they are now.
+    /// <paramref name="value"/>: the provider's own per-service check (<see cref="EtcdDocumentState.Commit"/>: weights,
+    /// ids, a name that differs from another service's only in case), on the keys as they are now.
     /// </summary>
     public async Task<List<ValidationError>> CheckServiceAsync(string service, string key, string value, CancellationToken cancellationToken)
     {
         var state = new EtcdDocumentState(Keys, DocumentValidation.Validator);
-        // The names only, in pages: a mesh of 100,000 endpoints is more keys than one gRPC message holds.
+
+        // Other spellings of the name go in first, as they are in force for the provider already.
+        foreach (var other in (await ServiceNamesAsync(cancellationToken).ConfigureAwait(false))
+            .Where(n => !string.Equals(n, service, StringComparison.Ordinal) && string.Equals(n, service, StringComparison.OrdinalIgnoreCase)))
+        {
+            foreach (var kv in (await _client.GetRangeAsync(Keys.Service(other), cancellationToken: cancellationToken).ConfigureAwait(false)).Kvs)
+            {
+                state.Put(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8());
+            }
+        }
+
+        state.Commit();
+        var current = await _client.GetRangeAsync(Keys.Service(service), cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (var kv in current.Kvs.Where(kv => kv.Key.ToStringUtf8() != key))
+        {
+            state.Put(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8());
+        }
+
+        state.Put(key, value);
+        return [.. state.Commit().SelectMany(refused => refused.Errors)];
+    }
+
+    // The service names under the prefix, from the keys only, in pages: a mesh of 100,000 endpoints is more keys than
+    // one gRPC message holds.
+    private async Task<HashSet<string>> ServiceNamesAsync(CancellationToken cancellationToken)
+    {
         var names = new HashSet<string>(StringComparer.Ordinal);
         var from = ByteString.CopyFromUtf8(Keys.Services);
+        var end = ByteString.CopyFromUtf8(EtcdClient.GetRangeEnd(Keys.Services));
         while (true)
         {
-            var page = await _client.GetAsync(new RangeRequest
-            {
-                Key = from,
-                RangeEnd = ByteString.CopyFromUtf8(Keys.Services[..^1] + "0"),
-                KeysOnly = true,
-                Limit = 10_000,
-            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var page = await _client.GetAsync(new RangeRequest { Key = from, RangeEnd = end, KeysOnly = true, Limit = 10_000 }, cancellationToken: cancellationToken).ConfigureAwait(false);
             foreach (var kv in page.Kvs)
             {
                 if (Keys.Parse(kv.Key.ToStringUtf8()).Service is { } name)
@@ -94,34 +114,11 @@ internal sealed class EtcdMeshStore : IDisposable
 
             if (!page.More || page.Kvs.Count == 0)
             {
-                break;
+                return names;
             }
 
             from = ByteString.CopyFrom([.. page.Kvs[^1].Key.Span, 0]);
         }
-
-        var errors = new List<ValidationError>();
-        foreach (var other in names)
-        {
-            if (!string.Equals(other, service, StringComparison.Ordinal) && string.Equals(other, service, StringComparison.OrdinalIgnoreCase))
-            {
-                errors.Add(new("service", $"service '{service}' differs only in case from service '{other}': host names ignore case, so they would be one service"));
-            }
-        }
-
-        var current = await _client.GetRangeAsync(Keys.Service(service), cancellationToken: cancellationToken).ConfigureAwait(false);
-        foreach (var kv in current.Kvs.Where(kv => kv.Key.ToStringUtf8() != key))
-        {
-            state.Put(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8());
-        }
-
-        state.Put(key, value);
-        foreach (var (_, refused) in state.Commit())
-        {
-            errors.AddRange(refused);
-        }
-
-        return errors;
     }
 
     /// <summary>

@@ -39,7 +39,7 @@ public static class MeshJson
         {
             if (!seen.TryAdd(name, name))
             {
-                error = new ValidationError($"$.services.{name}", $"service '{name}' differs only in case from service '{seen[name]}': host names ignore case, so they would be one service");
+                error = MeshValidator.DiffersOnlyInCase($"$.services.{name}", name, seen[name]);
                 document = null;
                 return false;
             }

@@ -688,6 +688,13 @@ public sealed class MeshValidator
         }
     }
 
+    /// <summary>
+    /// The error for service <paramref name="name"/> beside <paramref name="other"/>, whose name differs only in case:
+    /// host names ignore case, so the router would take them for one service and one would be lost.
+    /// </summary>
+    public static ValidationError DiffersOnlyInCase(string path, string name, string other)
+        => new(path, $"service '{name}' differs only in case from service '{other}': host names ignore case, so they would be one service");
+
     /// <summary>True for names usable as the host of <c>http://{service}/</c>.</summary>
     public static bool IsValidServiceName(string name)
         => name.Length is > 0 and <= 253 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_');

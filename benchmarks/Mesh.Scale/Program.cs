@@ -265,14 +265,10 @@ static async Task<ChurnResult> ChurnPhaseAsync(EtcdClient client, MeshRuntime ru
         var service = Random.Shared.Next(services);
         var endpoint = Random.Shared.Next(endpoints);
         var port = 10000 + Random.Shared.Next(50000);
-        if (source is not null && pending.TryGetValue((service, endpoint), out _))
-        {
-            // A later put to the same key before the first was seen: only the later one can be seen in effect.
-            superseded++;
-        }
-
         if (source is not null)
         {
+            // A later put to the same key before the first was seen: only the later one can be seen in effect.
+            superseded += pending.ContainsKey((service, endpoint)) ? 1 : 0;
             pending[(service, endpoint)] = (port, Stopwatch.GetTimestamp());
         }
 

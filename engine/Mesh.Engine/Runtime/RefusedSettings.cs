@@ -59,6 +59,12 @@ public sealed class RefusedSettings
 
         lock (_gate)
         {
+            // A refused document names every service it holds: most have nothing to record and nothing to take back.
+            if (extensions.Count == 0 && !(_bySource.TryGetValue(source, out var recorded) && recorded.ContainsKey(service)))
+            {
+                return;
+            }
+
             var next = new Dictionary<string, Dictionary<string, HashSet<string>>>(_bySource, StringComparer.Ordinal);
             var services = next.TryGetValue(source, out var kept) ? new Dictionary<string, HashSet<string>>(kept, StringComparer.OrdinalIgnoreCase) : new(StringComparer.OrdinalIgnoreCase);
             if (extensions.Count == 0)

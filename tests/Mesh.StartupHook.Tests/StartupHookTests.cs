@@ -92,6 +92,37 @@ public sealed class StartupHookTests(HookFixture fixture) : IClassFixture<HookFi
     }
 
     [Fact]
+    public async Task ConsoleApp_WithHookAndScopedEtcd_FirstCallTakesTheServiceIn()
+    {
+        // MESH_ETCD_SCOPE=called: nothing but the services called is compiled; orders is taken in on its first call
+        // from the keys the provider holds, and that call is routed.
+        await using var etcd = await EtcdServer.StartAsync();
+        await using var backend = await TestBackend.StartAsync("scoped");
+        using (var client = etcd.Client())
+        {
+            await client.PutAsync("/scoped/services/orders/endpoints/e1", $$"""{ "address": "{{backend.Address}}" }""");
+            await client.PutAsync("/scoped/services/pay/endpoints/p1", """{ "address": "http://127.0.0.1:1" }""");
+        }
+
+        await using var plain = AppProcess.Start(fixture.App("PlainClient"), new Dictionary<string, string?>
+        {
+            ["DOTNET_STARTUP_HOOKS"] = fixture.HookPath,
+            ["MESH_ETCD_ENDPOINTS"] = etcd.Endpoints,
+            ["MESH_ETCD_PREFIX"] = "/scoped",
+            ["MESH_ETCD_SCOPE"] = "Called",
+            ["MESH_LOG_LEVEL"] = "Information",
+        }, "2");
+
+        Assert.Equal(0, await plain.WaitForExitAsync(ExitTimeout));
+        Assert.Equal(["scoped", "scoped"], plain.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        // The first snapshot from etcd holds no service (pay is never called, so never compiled); the call adds orders.
+        Assert.Contains("(0 services)", plain.Stderr, StringComparison.Ordinal);
+        Assert.Contains("(1 services)", plain.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("(2 services)", plain.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ConsoleApp_RestartedDuringEtcdOutage_FirstCallsRouteFromCacheFile()
     {
         await using var backend = await TestBackend.StartAsync("from-cache");
